@@ -1,0 +1,122 @@
+# 售后服务管理系统 — developer commands. `make` alone lists them.
+#
+# Everything runs from the project's virtualenv (.venv), created by `make venv` with the first
+# Python >= 3.12 found (Django 6.1 refuses older ones).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.requirements-installed
+# The demo and the single-process targets run with DEBUG on (no SECRET_KEY needed);
+# `make web DEBUG=0` runs without it.
+DEBUG ?= 1
+RUN_ENV := DEBUG=$(DEBUG) PATH="$(CURDIR)/$(BIN):$$PATH"
+
+# Finding Python >= 3.12: names on PATH first (pyenv shims answer only for the versions that
+# .python-version selects, so each candidate is run, not just looked up), then pyenv's installs.
+PY_OK := import sys; sys.exit(sys.version_info < (3, 12))
+PYTHON_CANDIDATES = python3.13 python3.12 \
+	$(sort $(wildcard $(HOME)/.pyenv/versions/3.1[23]*/bin/python)) python3
+find_python = for p in $(PYTHON_CANDIDATES); do \
+	  if "$$p" -c '$(PY_OK)' >/dev/null 2>&1; then \
+	    "$$p" -c 'import sys; print(sys.executable)'; break; \
+	  fi; \
+	done
+
+.PHONY: help venv demo web worker beat test browser-deps lint fmt messages check-deploy clean
+
+help: ## List the commands
+	@echo "售后服务管理系统 — make targets:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-13s %s\n", $$1, $$2}'
+
+venv: $(STAMP) ## Create .venv (Python >= 3.12) and install requirements.txt
+
+$(STAMP): requirements.txt
+	@if ! $(PY) -c '$(PY_OK)' >/dev/null 2>&1; then \
+	  python="$$($(find_python))"; \
+	  if [ -z "$$python" ]; then \
+	    echo "ERROR: Django 6.1 needs Python >= 3.12, and none was found. Tried:" >&2; \
+	    for p in $(PYTHON_CANDIDATES); do \
+	      v="$$("$$p" -c 'import sys; print(sys.version.split()[0])' 2>/dev/null || echo 'not found')"; \
+	      echo "  $$p: $$v" >&2; \
+	    done; \
+	    echo "Install Python 3.12 or 3.13 (e.g. 'pyenv install 3.12'), or name one:" >&2; \
+	    echo "  make venv PYTHON_CANDIDATES=/path/to/python3.12" >&2; \
+	    exit 1; \
+	  fi; \
+	  echo "Creating $(VENV) with $$python ($$("$$python" --version))"; \
+	  rm -rf $(VENV) && "$$python" -m venv $(VENV); \
+	fi
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	@touch $@
+
+var:
+	@mkdir -p var
+
+demo: venv var ## (README command 1) set up, load demo data, run web + worker with beat
+	$(RUN_ENV) python manage.py migrate --no-input
+	$(RUN_ENV) python manage.py seed_demo
+	@echo
+	@echo "  Web: http://127.0.0.1:8000/  (logins in README.md, password demo12345)"
+	@echo "  Ctrl-C stops the web server and the worker together."
+	@echo
+	$(RUN_ENV) honcho start -f Procfile
+
+web: venv var ## Run the web server only (runserver on 0.0.0.0:8000)
+	$(RUN_ENV) python manage.py runserver 0.0.0.0:8000
+
+worker: venv var ## Run a Celery worker only (no beat)
+	$(RUN_ENV) celery -A aftersales worker -l info --concurrency 2
+
+beat: venv var ## Run Celery beat only (exactly one per installation)
+	$(RUN_ENV) celery -A aftersales beat -l info
+
+test: venv browser-deps ## (README command 2) run the whole test suite
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Best effort: the browser tests need Debian's Chromium and CJK fonts. Without root or apt-get,
+# or when the install fails, they are skipped with a message instead.
+browser-deps:
+	@if [ -x /usr/bin/chromium ] && dpkg -s fonts-noto-cjk >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing chromium and fonts-noto-cjk for the browser tests"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq chromium fonts-noto-cjk >/dev/null 2>&1 \
+	    || { apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; } \
+	    || echo "WARNING: could not install chromium; browser tests will be skipped." >&2; \
+	else \
+	  echo "NOTE: /usr/bin/chromium missing (apt-get install chromium fonts-noto-cjk);" \
+	    "browser tests will be skipped." >&2; \
+	fi
+
+lint: venv ## ruff check, ruff format --check, djhtml --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/djhtml --check templates $(wildcard */templates)
+
+fmt: venv ## Fix what lint can fix: ruff --fix, ruff format, djhtml
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	$(BIN)/djhtml templates $(wildcard */templates)
+
+messages: venv ## Update and compile the zh_Hans translations (needs gettext)
+	$(RUN_ENV) python manage.py makemessages -l zh_Hans --ignore .venv --ignore var --ignore static --no-obsolete
+	$(RUN_ENV) python manage.py compilemessages -l zh_Hans --ignore .venv
+
+# A production-like environment: the deploy checks must pass with no warning at all.
+check-deploy: venv ## manage.py check --deploy with production-like settings
+	DEBUG=0 \
+	SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+	EMAIL_URL=smtp://localhost:25 \
+	SECURE_HSTS_SECONDS=31536000 \
+	SECURE_SSL_REDIRECT=1 \
+	ALLOWED_HOSTS=example.com \
+	$(PY) manage.py check --deploy --fail-level WARNING
+
+clean: ## Remove caches (keeps .venv and var/)
+	rm -rf .pytest_cache .ruff_cache test-results
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +

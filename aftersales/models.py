@@ -1,0 +1,176 @@
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .lib.validators import validate_cn_mobile
+from .roles import Role
+
+
+class User(AbstractUser):
+    """A person who signs in. Roles are auth groups named after `Role` values."""
+
+    display_name = models.CharField(_("display name"), max_length=60, blank=True)
+    mobile = models.CharField(
+        _("mobile"), max_length=11, blank=True, validators=[validate_cn_mobile]
+    )
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def role_codes(self):
+        # Cached per instance: templates and access checks ask many times per request.
+        if not hasattr(self, "_role_codes"):
+            self._role_codes = frozenset(self.groups.values_list("name", flat=True))
+        return self._role_codes
+
+    def has_role(self, *roles):
+        if self.is_superuser:
+            return True
+        return bool(self.role_codes & {str(r) for r in roles})
+
+    @property
+    def roles_display(self):
+        return [Role(code).label for code in sorted(self.role_codes) if code in Role.values]
+
+
+class Region(models.Model):
+    """A sales/service region (大区 / 省 / 市), a managed short list used by filters."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent region"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+    def __str__(self):
+        return self.name
+
+
+class ServicePoint(models.Model):
+    """A service point (服务网点): a branch that engineers work from."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="service_points"
+    )
+    address = models.CharField(_("address"), max_length=200)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    manager = models.ForeignKey(
+        User,
+        verbose_name=_("manager"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_service_points",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("service point")
+        verbose_name_plural = _("service points")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("org:servicepoint_edit", args=[self.pk])
+
+
+class EngineerProfile(models.Model):
+    """What dispatch needs to know about a field engineer."""
+
+    class Level(models.IntegerChoices):
+        JUNIOR = 1, _("Junior")
+        INTERMEDIATE = 2, _("Intermediate")
+        SENIOR = 3, _("Senior")
+        EXPERT = 4, _("Expert")
+
+    class Availability(models.TextChoices):
+        ON_DUTY = "on_duty", _("On duty")
+        ON_LEAVE = "on_leave", _("On leave")
+
+    user = models.OneToOneField(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="engineer_profile"
+    )
+    employee_no = models.CharField(_("employee number"), max_length=20, unique=True)
+    phone = models.CharField(_("mobile"), max_length=11, validators=[validate_cn_mobile])
+    service_point = models.ForeignKey(
+        ServicePoint,
+        verbose_name=_("service point"),
+        on_delete=models.PROTECT,
+        related_name="engineers",
+    )
+    skills = models.ManyToManyField(
+        "customers.ProductLine",
+        verbose_name=_("skills (product lines)"),
+        blank=True,
+        related_name="engineers",
+    )
+    level = models.PositiveSmallIntegerField(
+        _("level"), choices=Level.choices, default=Level.JUNIOR
+    )
+    availability = models.CharField(
+        _("availability"),
+        max_length=10,
+        choices=Availability.choices,
+        default=Availability.ON_DUTY,
+        db_index=True,
+    )
+
+    class Meta:
+        ordering = ["employee_no"]
+        verbose_name = _("engineer")
+        verbose_name_plural = _("engineers")
+
+    def __str__(self):
+        return str(self.user)
+
+    def get_absolute_url(self):
+        return reverse("org:engineer_edit", args=[self.pk])
+
+
+class Heartbeat(models.Model):
+    """The last time a periodic background job ran; shows the timers are alive."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    last_run = models.DateTimeField(_("last run"))
+    runs = models.PositiveBigIntegerField(_("runs"), default=0)
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_recent(self):
+        return timezone.now() - self.last_run < timedelta(minutes=3)
+
+
+def new_token():
+    """An unguessable URL token (128 bits)."""
+    return secrets.token_urlsafe(16)

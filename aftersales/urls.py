@@ -1,0 +1,41 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from customers import views as customer_views
+
+from . import views
+
+org_patterns = [
+    path("users/", views.UserListView.as_view(), name="user_list"),
+    path("users/new/", views.UserCreateView.as_view(), name="user_create"),
+    path("users/<int:pk>/", views.UserUpdateView.as_view(), name="user_edit"),
+    path("users/<int:pk>/password/", views.user_password, name="user_password"),
+    path("roles/", views.RoleListView.as_view(), name="role_list"),
+    path("roles/<str:name>/", views.role_detail, name="role_detail"),
+    path("service-points/", views.ServicePointListView.as_view(), name="servicepoint_list"),
+    path("service-points/new/", views.ServicePointCreateView.as_view(), name="servicepoint_create"),
+    path(
+        "service-points/<int:pk>/", views.ServicePointUpdateView.as_view(), name="servicepoint_edit"
+    ),
+    path("engineers/", views.EngineerListView.as_view(), name="engineer_list"),
+    path("engineers/new/", views.EngineerCreateView.as_view(), name="engineer_create"),
+    path("engineers/<int:pk>/", views.EngineerUpdateView.as_view(), name="engineer_edit"),
+    path("status/", views.StatusView.as_view(), name="status"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("org/", include((org_patterns, "org"))),
+    path("customers/", include("customers.urls")),
+    # The public page the equipment's QR code opens (no login; rate limited).
+    path("q/<str:token>/", customer_views.public_equipment, name="qr_landing"),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

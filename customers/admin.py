@@ -1,0 +1,104 @@
+from django.contrib import admin
+from import_export.admin import ImportExportModelAdmin
+
+from .models import (
+    Contact,
+    Customer,
+    Equipment,
+    ProductLine,
+    ProductModel,
+    ServiceAgreement,
+    SlaTarget,
+    Tag,
+)
+from .resources import ContactResource, CustomerResource, EquipmentResource, ProductModelResource
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+
+
+class SlaTargetInline(admin.TabularInline):
+    model = SlaTarget
+    extra = 0
+    max_num = 4
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(ImportExportModelAdmin):
+    resource_classes = [CustomerResource]
+    list_display = ["code", "name", "kind", "level", "region", "phone", "created_at"]
+    list_select_related = ["region"]
+    list_filter = ["level", "kind", "region", "tags"]
+    search_fields = ["code", "name", "phone", "contacts__name", "contacts__mobile"]
+    autocomplete_fields = ["region", "tags"]
+    inlines = [ContactInline]
+
+
+@admin.register(Contact)
+class ContactAdmin(ImportExportModelAdmin):
+    resource_classes = [ContactResource]
+    list_display = ["name", "customer", "title", "mobile", "email", "is_primary"]
+    list_select_related = ["customer"]
+    list_filter = ["is_primary"]
+    search_fields = ["name", "mobile", "customer__name", "customer__code"]
+    autocomplete_fields = ["customer"]
+
+
+@admin.register(ProductLine)
+class ProductLineAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(ProductModel)
+class ProductModelAdmin(ImportExportModelAdmin):
+    resource_classes = [ProductModelResource]
+    list_display = ["code", "name", "line", "warranty_months"]
+    list_select_related = ["line"]
+    list_filter = ["line"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Equipment)
+class EquipmentAdmin(ImportExportModelAdmin):
+    resource_classes = [EquipmentResource]
+    list_display = [
+        "serial_no",
+        "product_model",
+        "customer",
+        "install_date",
+        "warranty_end",
+        "status",
+    ]
+    list_select_related = ["product_model", "customer"]
+    list_filter = ["status", "product_model__line"]
+    search_fields = ["serial_no", "customer__name", "customer__code", "product_model__code"]
+    autocomplete_fields = ["customer", "product_model"]
+    readonly_fields = ["qr_token"]
+    date_hierarchy = "install_date"
+
+
+@admin.register(ServiceAgreement)
+class ServiceAgreementAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "name",
+        "customer",
+        "type",
+        "charging_method",
+        "start_date",
+        "end_date",
+        "is_default",
+    ]
+    list_select_related = ["customer"]
+    list_filter = ["type", "charging_method", "is_default"]
+    search_fields = ["number", "name", "customer__name", "customer__code"]
+    autocomplete_fields = ["customer", "equipment"]
+    inlines = [SlaTargetInline]

@@ -1,0 +1,419 @@
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from aftersales.lib.validators import validate_cn_mobile
+from aftersales.models import Region, new_token
+
+# A warranty or agreement ending within this many days is shown as "expiring soon".
+EXPIRING_SOON_DAYS = 30
+
+
+class Priority(models.TextChoices):
+    """Ticket priority; agreements set SLA targets per priority."""
+
+    URGENT = "urgent", _("Urgent")
+    HIGH = "high", _("High")
+    NORMAL = "normal", _("Normal")
+    LOW = "low", _("Low")
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=30, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self):
+        return self.name
+
+
+class CustomerQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if user.has_perm("customers.view_customer"):
+            return self
+        return self.none()
+
+    def search(self, text):
+        text = (text or "").strip()
+        if not text:
+            return self
+        return self.filter(
+            Q(name__icontains=text)
+            | Q(code__iexact=text)
+            | Q(phone__contains=text)
+            | Q(contacts__name__icontains=text)
+            | Q(contacts__mobile__contains=text)
+        ).distinct()
+
+
+class Customer(models.Model):
+    class Kind(models.TextChoices):
+        COMPANY = "company", _("Company")
+        INDIVIDUAL = "individual", _("Individual")
+
+    class Level(models.TextChoices):
+        REGULAR = "regular", _("Regular")
+        VIP = "vip", _("VIP")
+        STRATEGIC = "strategic", _("Strategic")
+
+    code = models.CharField(_("customer code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=120, db_index=True)
+    kind = models.CharField(_("type"), max_length=12, choices=Kind.choices, default=Kind.COMPANY)
+    level = models.CharField(
+        _("level"), max_length=12, choices=Level.choices, default=Level.REGULAR, db_index=True
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="customers"
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    phone = PhoneNumberField(_("phone"), blank=True, db_index=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        permissions = [
+            ("import_masterdata", _("Can import master data")),
+            ("export_masterdata", _("Can export master data")),
+        ]
+        indexes = [models.Index(fields=["region", "level"], name="customer_region_level")]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    def get_absolute_url(self):
+        return reverse("customers:detail", args=[self.pk])
+
+    @property
+    def primary_contact(self):
+        # Uses the prefetched contacts when a list has them.
+        contacts = list(self.contacts.all())
+        return next((c for c in contacts if c.is_primary), contacts[0] if contacts else None)
+
+
+class Contact(models.Model):
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(_("name"), max_length=60)
+    title = models.CharField(_("title"), max_length=60, blank=True)
+    mobile = models.CharField(
+        _("mobile"), max_length=11, validators=[validate_cn_mobile], db_index=True
+    )
+    email = models.EmailField(_("e-mail"), blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+
+    class Meta:
+        ordering = ["-is_primary", "name"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(is_primary=True),
+                name="contact_one_primary_per_customer",
+                violation_error_message=_("A customer can have only one primary contact."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ProductLine(models.Model):
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("product line")
+        verbose_name_plural = _("product lines")
+
+    def __str__(self):
+        return self.name
+
+
+class ProductModel(models.Model):
+    line = models.ForeignKey(
+        ProductLine, verbose_name=_("product line"), on_delete=models.PROTECT, related_name="models"
+    )
+    code = models.CharField(_("model code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    warranty_months = models.PositiveSmallIntegerField(_("warranty (months)"), default=12)
+
+    class Meta:
+        ordering = ["line__code", "code"]
+        verbose_name = _("product model")
+        verbose_name_plural = _("product models")
+
+    def __str__(self):
+        return f"{self.name} {self.code}"
+
+
+class WarrantyStatus(models.TextChoices):
+    IN_WARRANTY = "in", _("In warranty")
+    EXPIRING = "expiring", _("Expiring soon")
+    EXPIRED = "expired", _("Out of warranty")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+def warranty_status(end, today=None):
+    if end is None:
+        return WarrantyStatus.UNKNOWN
+    today = today or timezone.localdate()
+    if end < today:
+        return WarrantyStatus.EXPIRED
+    if end <= today + timedelta(days=EXPIRING_SOON_DAYS):
+        return WarrantyStatus.EXPIRING
+    return WarrantyStatus.IN_WARRANTY
+
+
+class EquipmentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if user.has_perm("customers.view_equipment"):
+            return self
+        return self.none()
+
+    def search(self, text):
+        text = (text or "").strip()
+        if not text:
+            return self
+        return self.filter(
+            Q(serial_no__icontains=text)
+            | Q(customer__name__icontains=text)
+            | Q(customer__code__iexact=text)
+            | Q(product_model__code__icontains=text)
+        )
+
+    def with_warranty(self, status, today=None):
+        today = today or timezone.localdate()
+        soon = today + timedelta(days=EXPIRING_SOON_DAYS)
+        if status == WarrantyStatus.EXPIRED:
+            return self.filter(warranty_end__lt=today)
+        if status == WarrantyStatus.EXPIRING:
+            return self.filter(warranty_end__gte=today, warranty_end__lte=soon)
+        if status == WarrantyStatus.IN_WARRANTY:
+            return self.filter(warranty_end__gt=soon)
+        if status == WarrantyStatus.UNKNOWN:
+            return self.filter(warranty_end__isnull=True)
+        return self
+
+
+class Equipment(models.Model):
+    """One unit in the equipment archive (产品档案), with its own QR code (一物一码)."""
+
+    class Status(models.TextChoices):
+        IN_USE = "in_use", _("In use")
+        IN_STOCK = "in_stock", _("Not installed")
+        UNDER_REPAIR = "under_repair", _("Under repair")
+        SCRAPPED = "scrapped", _("Scrapped")
+
+    serial_no = models.CharField(_("serial number"), max_length=60)
+    product_model = models.ForeignKey(
+        ProductModel,
+        verbose_name=_("product model"),
+        on_delete=models.PROTECT,
+        related_name="equipment",
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="equipment"
+    )
+    install_address = models.CharField(_("install address"), max_length=200, blank=True)
+    install_date = models.DateField(_("install date"), null=True, blank=True)
+    purchase_date = models.DateField(_("purchase date"), null=True, blank=True)
+    warranty_end = models.DateField(_("warranty end"), null=True, blank=True, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=15, choices=Status.choices, default=Status.IN_USE, db_index=True
+    )
+    qr_token = models.CharField(
+        _("QR token"), max_length=32, unique=True, default=new_token, editable=False
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = EquipmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("equipment")
+        verbose_name_plural = _("equipment")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product_model", "serial_no"],
+                name="equipment_serial_unique_per_model",
+                violation_error_message=_(
+                    "This product already has a unit with this serial number."
+                ),
+            ),
+        ]
+        indexes = [models.Index(fields=["serial_no"], name="equipment_serial")]
+
+    def __str__(self):
+        return f"{self.product_model.code} #{self.serial_no}"
+
+    def get_absolute_url(self):
+        return reverse("customers:equipment_detail", args=[self.pk])
+
+    @property
+    def warranty_status(self):
+        return warranty_status(self.warranty_end)
+
+    def default_warranty_end(self):
+        """Warranty runs the model's months from purchase (else installation)."""
+        start = self.purchase_date or self.install_date
+        if start is None or self.product_model_id is None:
+            return None
+        return start + relativedelta(months=self.product_model.warranty_months) - timedelta(days=1)
+
+
+class AgreementQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if user.has_perm("customers.view_serviceagreement"):
+            return self
+        return self.none()
+
+    def active_on(self, day):
+        return self.filter(start_date__lte=day, end_date__gte=day)
+
+
+class ServiceAgreement(models.Model):
+    """A service agreement / maintenance contract (服务协议 / 维保合同) with SLA targets."""
+
+    class Type(models.TextChoices):
+        WARRANTY = "warranty", _("Warranty service")
+        MAINTENANCE = "maintenance", _("Maintenance contract")
+        FULL_SERVICE = "full_service", _("Full-service contract")
+        EXTENDED = "extended", _("Extended warranty")
+
+    class Charging(models.TextChoices):
+        WARRANTY_FREE = "warranty_free", _("Free under warranty")
+        PER_VISIT = "per_visit", _("Per visit")
+        HOURS_PARTS = "hours_parts", _("Hours + parts")
+        ANNUAL_FEE = "annual_fee", _("Annual fee")
+
+    number = models.CharField(_("agreement number"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="agreements",
+        null=True,
+        blank=True,
+        help_text=_("Leave empty only for the default policy."),
+    )
+    equipment = models.ManyToManyField(
+        Equipment, verbose_name=_("covered equipment"), blank=True, related_name="agreements"
+    )
+    type = models.CharField(_("type"), max_length=15, choices=Type.choices)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"), db_index=True)
+    service_items = models.TextField(_("service items"), blank=True)
+    terms = models.TextField(_("terms"), blank=True)
+    charging_method = models.CharField(
+        _("charging method"), max_length=15, choices=Charging.choices
+    )
+    annual_fee = models.DecimalField(
+        _("annual fee (CNY)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    is_default = models.BooleanField(
+        _("default policy"),
+        default=False,
+        help_text=_("Applies to customers and equipment that no agreement covers."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = AgreementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_date", "number"]
+        verbose_name = _("service agreement")
+        verbose_name_plural = _("service agreements")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")),
+                name="agreement_ends_after_start",
+                violation_error_message=_("An agreement cannot end before it starts."),
+            ),
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=Q(is_default=True),
+                name="agreement_single_default",
+                violation_error_message=_("Only one agreement can be the default policy."),
+            ),
+            models.CheckConstraint(
+                condition=Q(is_default=True) | Q(customer__isnull=False),
+                name="agreement_has_customer_unless_default",
+                violation_error_message=_("Choose the customer this agreement belongs to."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.name}"
+
+    def get_absolute_url(self):
+        return reverse("customers:agreement_detail", args=[self.pk])
+
+    def days_left(self, today=None):
+        today = today or timezone.localdate()
+        return (self.end_date - today).days
+
+    @property
+    def is_active(self):
+        return self.start_date <= timezone.localdate() <= self.end_date
+
+    def target_for(self, priority):
+        return next((t for t in self.targets.all() if t.priority == priority), None)
+
+
+class SlaTarget(models.Model):
+    """Per priority: response, on-site arrival and resolution targets in minutes."""
+
+    agreement = models.ForeignKey(
+        ServiceAgreement,
+        verbose_name=_("agreement"),
+        on_delete=models.CASCADE,
+        related_name="targets",
+    )
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices)
+    response_minutes = models.PositiveIntegerField(_("response (minutes)"))
+    arrival_minutes = models.PositiveIntegerField(_("on-site arrival (minutes)"))
+    resolution_minutes = models.PositiveIntegerField(_("resolution (minutes)"))
+
+    class Meta:
+        verbose_name = _("SLA target")
+        verbose_name_plural = _("SLA targets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "priority"], name="sla_target_one_per_priority"
+            ),
+            models.CheckConstraint(
+                condition=Q(response_minutes__gt=0)
+                & Q(arrival_minutes__gte=models.F("response_minutes"))
+                & Q(resolution_minutes__gte=models.F("arrival_minutes")),
+                name="sla_target_ordered",
+                violation_error_message=_(
+                    "Targets must be positive and ordered: response ≤ arrival ≤ resolution."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.agreement.number} {self.get_priority_display()}"
+
+
+PRIORITY_ORDER = [Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW]

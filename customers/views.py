@@ -1,0 +1,413 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import BooleanField, Case, Count, ExpressionWrapper, F, Prefetch, Q, When
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_filters.views import FilterView
+from django_ratelimit.decorators import ratelimit
+
+from aftersales.access import PermissionMixin
+from aftersales.lib.qr import qr_png, qr_svg
+
+from . import services
+from .filters import AgreementFilter, CustomerFilter, EquipmentFilter, style_filter_form
+from .forms import (
+    AgreementForm,
+    ContactFormSetFactory,
+    CustomerForm,
+    EquipmentForm,
+    ImportForm,
+    SlaTargetFormSetFactory,
+)
+from .models import (
+    Customer,
+    Equipment,
+    ProductLine,
+    ProductModel,
+    ServiceAgreement,
+    SlaTarget,
+)
+from .resources import RESOURCES
+
+
+class FilteredListView(PermissionMixin, FilterView):
+    paginate_by = settings.PAGE_SIZE
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        style_filter_form(ctx["filter"].form)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        ctx["query_string"] = query.urlencode()
+        return ctx
+
+
+# Customers -----------------------------------------------------------------------------------
+
+
+class CustomerListView(FilteredListView):
+    permission_required = "customers.view_customer"
+    filterset_class = CustomerFilter
+    template_name = "customers/customer_list.html"
+
+    def get_queryset(self):
+        return (
+            Customer.objects.visible_to(self.request.user)
+            .select_related("region")
+            .prefetch_related("tags", "contacts")
+            .order_by("code")
+        )
+
+
+def _customer_for(user, pk):
+    return get_object_or_404(Customer.objects.visible_to(user), pk=pk)
+
+
+@login_required
+@permission_required("customers.view_customer", raise_exception=True)
+def customer_detail(request, pk):
+    """The customer 360° page: everything about one customer on one screen."""
+    customer = get_object_or_404(
+        Customer.objects.visible_to(request.user).select_related("region").prefetch_related("tags"),
+        pk=pk,
+    )
+    equipment = customer.equipment.select_related("product_model__line").order_by(
+        "product_model__code", "serial_no"
+    )
+    agreements = customer.agreements.annotate(unit_count=Count("equipment")).order_by("-end_date")
+    today = timezone.localdate()
+    return render(
+        request,
+        "customers/customer_detail.html",
+        {
+            "customer": customer,
+            "contacts": customer.contacts.all(),
+            "equipment": equipment,
+            "agreements": agreements,
+            "today": today,
+        },
+    )
+
+
+def _customer_form_page(request, customer=None):
+    form = CustomerForm(request.POST or None, instance=customer)
+    contacts = ContactFormSetFactory(
+        request.POST or None, instance=customer or Customer(), prefix="contacts"
+    )
+    if request.method == "POST" and form.is_valid() and contacts.is_valid():
+        customer = services.save_customer(form, contacts)
+        messages.success(request, _("Customer %(name)s saved.") % {"name": customer.name})
+        return redirect(customer)
+    if request.method == "POST":
+        messages.error(request, _("Please correct the errors below; nothing was saved."))
+    return render(
+        request,
+        "customers/customer_form.html",
+        {"form": form, "contacts": contacts, "customer": customer},
+    )
+
+
+@login_required
+@permission_required("customers.add_customer", raise_exception=True)
+def customer_create(request):
+    return _customer_form_page(request)
+
+
+@login_required
+@permission_required("customers.change_customer", raise_exception=True)
+def customer_edit(request, pk):
+    return _customer_form_page(request, _customer_for(request.user, pk))
+
+
+# Equipment -----------------------------------------------------------------------------------
+
+
+class EquipmentListView(FilteredListView):
+    permission_required = "customers.view_equipment"
+    filterset_class = EquipmentFilter
+    template_name = "customers/equipment_list.html"
+
+    def get_queryset(self):
+        return (
+            Equipment.objects.visible_to(self.request.user)
+            .select_related("product_model__line", "customer")
+            .order_by("-created_at", "-id")
+        )
+
+
+def _equipment_for(user, pk):
+    return get_object_or_404(
+        Equipment.objects.visible_to(user).select_related("product_model__line", "customer"),
+        pk=pk,
+    )
+
+
+def public_url(request, equipment):
+    return request.build_absolute_uri(reverse("qr_landing", args=[equipment.qr_token]))
+
+
+@login_required
+@permission_required("customers.view_equipment", raise_exception=True)
+def equipment_detail(request, pk):
+    unit = _equipment_for(request.user, pk)
+    url = public_url(request, unit)
+    return render(
+        request,
+        "customers/equipment_detail.html",
+        {
+            "unit": unit,
+            "qr_url": url,
+            "qr_svg": qr_svg(url),
+            "agreements": unit.agreements.order_by("-end_date"),
+        },
+    )
+
+
+@login_required
+@permission_required("customers.view_equipment", raise_exception=True)
+def equipment_qr(request, pk):
+    unit = _equipment_for(request.user, pk)
+    response = HttpResponse(qr_png(public_url(request, unit)), content_type="image/png")
+    response["Content-Disposition"] = f'inline; filename="qr-{unit.pk}.png"'
+    return response
+
+
+@login_required
+@permission_required("customers.view_equipment", raise_exception=True)
+def equipment_label(request, pk):
+    unit = _equipment_for(request.user, pk)
+    url = public_url(request, unit)
+    return render(
+        request,
+        "customers/equipment_label.html",
+        {"unit": unit, "qr_svg": qr_svg(url), "qr_url": url},
+    )
+
+
+def _equipment_form_page(request, customer, unit=None):
+    form = EquipmentForm(request.POST or None, instance=unit, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        unit = form.save()
+        messages.success(request, _("Equipment %(unit)s saved.") % {"unit": unit})
+        return redirect(unit)
+    return render(
+        request,
+        "customers/equipment_form.html",
+        {"form": form, "customer": customer, "unit": unit},
+    )
+
+
+@login_required
+@permission_required("customers.add_equipment", raise_exception=True)
+def equipment_create(request, customer_pk):
+    return _equipment_form_page(request, _customer_for(request.user, customer_pk))
+
+
+@login_required
+@permission_required("customers.change_equipment", raise_exception=True)
+def equipment_edit(request, pk):
+    unit = _equipment_for(request.user, pk)
+    return _equipment_form_page(request, unit.customer, unit)
+
+
+# Agreements ----------------------------------------------------------------------------------
+
+
+class AgreementListView(FilteredListView):
+    permission_required = "customers.view_serviceagreement"
+    filterset_class = AgreementFilter
+    template_name = "customers/agreement_list.html"
+
+    def get_queryset(self):
+        return (
+            ServiceAgreement.objects.visible_to(self.request.user)
+            .select_related("customer")
+            # In force first, the soonest to end at the top (they need renewing); then the
+            # ended ones, the most recent first.
+            .annotate(
+                ended=ExpressionWrapper(
+                    Q(end_date__lt=timezone.localdate()), output_field=BooleanField()
+                )
+            )
+            .order_by("ended", Case(When(ended=False, then=F("end_date"))), "-end_date", "number")
+        )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(today=timezone.localdate(), **kwargs)
+
+
+def _agreement_for(user, pk):
+    return get_object_or_404(
+        ServiceAgreement.objects.visible_to(user).select_related("customer"), pk=pk
+    )
+
+
+@login_required
+@permission_required("customers.view_serviceagreement", raise_exception=True)
+def agreement_detail(request, pk):
+    agreement = _agreement_for(request.user, pk)
+    targets = SlaTarget.objects.filter(agreement=agreement)
+    order = {p: i for i, p in enumerate(["urgent", "high", "normal", "low"])}
+    return render(
+        request,
+        "customers/agreement_detail.html",
+        {
+            "agreement": agreement,
+            "targets": sorted(targets, key=lambda t: order[t.priority]),
+            "equipment": agreement.equipment.select_related("product_model"),
+        },
+    )
+
+
+def _agreement_form_page(request, customer, agreement=None):
+    form = AgreementForm(request.POST or None, instance=agreement, customer=customer)
+    targets = SlaTargetFormSetFactory(
+        request.POST or None, instance=agreement or ServiceAgreement(), prefix="targets"
+    )
+    if request.method == "POST" and form.is_valid() and targets.is_valid():
+        agreement = services.save_agreement(form, targets)
+        messages.success(request, _("Agreement %(number)s saved.") % {"number": agreement.number})
+        return redirect(agreement)
+    if request.method == "POST":
+        messages.error(request, _("Please correct the errors below; nothing was saved."))
+    return render(
+        request,
+        "customers/agreement_form.html",
+        {"form": form, "targets": targets, "customer": customer, "agreement": agreement},
+    )
+
+
+@login_required
+@permission_required("customers.add_serviceagreement", raise_exception=True)
+def agreement_create(request, customer_pk):
+    return _agreement_form_page(request, _customer_for(request.user, customer_pk))
+
+
+@login_required
+@permission_required("customers.change_serviceagreement", raise_exception=True)
+def agreement_edit(request, pk):
+    agreement = _agreement_for(request.user, pk)
+    return _agreement_form_page(request, agreement.customer, agreement)
+
+
+# Products ------------------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("customers.view_productmodel", raise_exception=True)
+def product_list(request):
+    lines = ProductLine.objects.prefetch_related(
+        Prefetch("models", queryset=ProductModel.objects.annotate(unit_count=Count("equipment")))
+    )
+    return render(request, "customers/product_list.html", {"lines": lines})
+
+
+# Import / export -----------------------------------------------------------------------------
+
+_SESSION_KEY = "pending_import"
+
+
+def _kinds():
+    return [(key, label) for key, (label, _resource) in RESOURCES.items()]
+
+
+@login_required
+@permission_required("customers.import_masterdata", raise_exception=True)
+def transfer(request):
+    """Upload a file → preview with every bad row → confirm; or download an export."""
+    form = ImportForm(request.POST or None, request.FILES or None, kinds=_kinds())
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        kind = form.cleaned_data["kind"]
+        content = upload.read()
+        try:
+            dataset = services.read_dataset(upload.name, content)
+        except services.ImportFileError as e:
+            form.add_error("file", str(e))
+        else:
+            report = services.import_masterdata(kind, dataset, commit=False)
+            if report.ok:
+                # Keep the checked file for the confirmation step; the user never names it.
+                request.session[_SESSION_KEY] = {
+                    "kind": kind,
+                    "name": upload.name,
+                    "path": services.keep_upload(upload.name, content),
+                }
+            else:
+                request.session.pop(_SESSION_KEY, None)
+                messages.error(
+                    request,
+                    _(
+                        "%(count)s row(s) have problems; nothing was imported. "
+                        "Fix them and upload the file again."
+                    )
+                    % {"count": len(report.problems)},
+                )
+    return render(
+        request,
+        "customers/transfer.html",
+        {"form": form, "report": report, "kinds": _kinds(), "kind_labels": dict(_kinds())},
+    )
+
+
+@require_POST
+@login_required
+@permission_required("customers.import_masterdata", raise_exception=True)
+def transfer_confirm(request):
+    pending = request.session.pop(_SESSION_KEY, None)
+    if not pending:
+        messages.error(request, _("There is no checked file to import; upload it again."))
+        return redirect("customers:transfer")
+    content = services.take_upload(pending["path"])
+    if content is None:
+        messages.error(request, _("There is no checked file to import; upload it again."))
+        return redirect("customers:transfer")
+    dataset = services.read_dataset(pending["name"], content)
+    report = services.import_masterdata(pending["kind"], dataset, commit=True)
+    if report.ok:
+        messages.success(
+            request,
+            _("Imported: %(new)s new, %(updated)s updated, %(unchanged)s unchanged.")
+            % {"new": report.new, "updated": report.updated, "unchanged": report.unchanged},
+        )
+        return redirect("customers:transfer")
+    # The data changed between preview and confirmation: show the problems; nothing was written.
+    messages.error(request, _("The import was refused; nothing was imported."))
+    form = ImportForm(kinds=_kinds(), initial={"kind": pending["kind"]})
+    return render(
+        request, "customers/transfer.html", {"form": form, "report": report, "kinds": _kinds()}
+    )
+
+
+@login_required
+@permission_required("customers.export_masterdata", raise_exception=True)
+def export(request, kind, fmt):
+    if kind not in RESOURCES or fmt not in ("xlsx", "csv"):
+        raise Http404
+    data, content_type = services.export_masterdata(kind, fmt)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{kind}-{stamp}.{fmt}"'
+    return response
+
+
+# Public --------------------------------------------------------------------------------------
+
+
+@ratelimit(key="ip", rate=lambda group, request: settings.PUBLIC_RATE_LIMIT, block=True)
+def public_equipment(request, token):
+    """What the QR code on a unit opens: the unit's public facts (fault reporting comes later)."""
+    unit = get_object_or_404(
+        Equipment.objects.select_related("product_model__line", "customer"), qr_token=token
+    )
+    return render(
+        request,
+        "customers/public_equipment.html",
+        {"unit": unit, "hotline": settings.SERVICE_HOTLINE},
+    )
