@@ -155,6 +155,8 @@ class ProductModel(models.Model):
     code = models.CharField(_("model code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
     warranty_months = models.PositiveSmallIntegerField(_("warranty (months)"), default=12)
+    # Service requests entered for this model; raised with an UPDATE … + 1 by the ticket entry.
+    ticket_count = models.PositiveIntegerField(_("service requests"), default=0, editable=False)
 
     class Meta:
         ordering = ["line__code", "code"]

@@ -381,7 +381,9 @@ def transfer_confirm(request):
     messages.error(request, _("The import was refused; nothing was imported."))
     form = ImportForm(kinds=_kinds(), initial={"kind": pending["kind"]})
     return render(
-        request, "customers/transfer.html", {"form": form, "report": report, "kinds": _kinds()}
+        request,
+        "customers/transfer.html",
+        {"form": form, "report": report, "kinds": _kinds(), "kind_labels": dict(_kinds())},
     )
 
 
