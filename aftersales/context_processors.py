@@ -5,6 +5,15 @@ from .access import is_administrator
 
 # (label, url name, permission or None for administrators, icon)
 _NAV = [
+    (_("Service requests"), "tickets:list", "tickets.view_ticket", "headset"),
+    (_("Revisits"), "tickets:revisit_queue", "tickets.revisit_ticket", "telephone-outbound"),
+    (
+        _("Locked & verification"),
+        "tickets:manager_queues",
+        "tickets.supervise_ticket",
+        "shield-check",
+    ),
+    (_("My jobs"), "mobile:jobs", "tickets.work_ticket", "phone"),
     (_("Customers"), "customers:list", "customers.view_customer", "people"),
     (_("Equipment"), "customers:equipment_list", "customers.view_equipment", "cpu"),
     (

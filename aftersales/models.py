@@ -1,12 +1,16 @@
 import secrets
 from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from .lib.business_time import CalendarError, WorkCalendar
 from .lib.validators import validate_cn_mobile
 from .roles import Role
 
@@ -150,6 +154,60 @@ class EngineerProfile(models.Model):
 
     def get_absolute_url(self):
         return reverse("org:engineer_edit", args=[self.pk])
+
+
+def _check_time_zone(value):
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            _("“%(tz)s” is not a known time zone."), params={"tz": value}
+        ) from None
+
+
+class BusinessCalendar(models.Model):
+    """Working hours, holidays and make-up days that SLA clocks count in (SPEC §3)."""
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    time_zone = models.CharField(
+        _("time zone"), max_length=40, default="Asia/Shanghai", validators=[_check_time_zone]
+    )
+    # {"mon": [["09:00", "12:00"], ["13:00", "18:00"]], ...}; a missing day is closed.
+    weekly_hours = models.JSONField(_("weekly hours"), default=dict)
+    holidays = models.JSONField(_("holidays"), default=list, blank=True)
+    workdays = models.JSONField(_("make-up working days"), default=list, blank=True)
+    workday_hours = models.JSONField(_("hours on make-up days"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
+
+    def __str__(self):
+        return self.name
+
+    def as_dict(self):
+        return {
+            "tz": self.time_zone,
+            "weekly": self.weekly_hours,
+            "holidays": self.holidays,
+            "workdays": self.workdays,
+            "workday_hours": self.workday_hours,
+        }
+
+    @cached_property
+    def calendar(self):
+        """The `WorkCalendar` for business-time arithmetic (built once per instance)."""
+        return WorkCalendar.from_dict(self.as_dict())
+
+    def clean(self):
+        try:
+            WorkCalendar.from_dict(self.as_dict())
+        except (CalendarError, ValueError, TypeError, AttributeError) as error:
+            raise ValidationError(
+                _("The calendar is not valid: %(error)s"), params={"error": error}
+            ) from None
 
 
 class Heartbeat(models.Model):

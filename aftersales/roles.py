@@ -47,19 +47,27 @@ _ORGANISATION_READ = [
     "aftersales.view_region",
 ]
 
+_TICKETS_READ = ["tickets.view_ticket", "tickets.view_problemtype"]
+_DISPATCH = _TICKETS_READ + ["tickets.add_ticket", "tickets.dispatch_ticket"]
+
 # Codenames as "app_label.codename". Administrators get every permission of the project's apps.
 ROLE_PERMISSIONS = {
-    Role.DISPATCHER: _MASTER_DATA_READ + _MASTER_DATA_WRITE + _ORGANISATION_READ,
-    Role.ENGINEER: ["customers.view_productline", "customers.view_productmodel"],
+    Role.DISPATCHER: _MASTER_DATA_READ + _MASTER_DATA_WRITE + _ORGANISATION_READ + _DISPATCH,
+    Role.ENGINEER: ["customers.view_productline", "customers.view_productmodel"]
+    + ["tickets.work_ticket"],
     Role.SERVICE_MANAGER: _MASTER_DATA_READ
     + _MASTER_DATA_WRITE
     + _ORGANISATION_READ
-    + ["aftersales.change_engineerprofile"],
-    Role.REVISIT_AGENT: _MASTER_DATA_READ,
+    + _DISPATCH
+    + ["aftersales.change_engineerprofile", "tickets.supervise_ticket"],
+    Role.REVISIT_AGENT: _MASTER_DATA_READ + _TICKETS_READ + ["tickets.revisit_ticket"],
     Role.PARTS_CLERK: ["customers.view_productline", "customers.view_productmodel"],
-    Role.FINANCE: _MASTER_DATA_READ + ["customers.export_masterdata"],
-    Role.COMPLAINT_HANDLER: _MASTER_DATA_READ,
-    Role.MANAGER: _MASTER_DATA_READ + _ORGANISATION_READ + ["customers.export_masterdata"],
+    Role.FINANCE: _MASTER_DATA_READ + _TICKETS_READ + ["customers.export_masterdata"],
+    Role.COMPLAINT_HANDLER: _MASTER_DATA_READ + _TICKETS_READ,
+    Role.MANAGER: _MASTER_DATA_READ
+    + _ORGANISATION_READ
+    + _TICKETS_READ
+    + ["customers.export_masterdata"],
     Role.ADMINISTRATOR: "__all__",
 }
 ADMIN_APPS = ["aftersales", "customers", "tickets", "knowledge", "parts", "complaints", "analytics"]

@@ -161,6 +161,8 @@ STORAGES = {
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# The largest photo or other file a user may upload (bytes); larger ones are refused by the form.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 
 # Redis serves as Celery broker and as the shared cache (sessions, rate limits) when given.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -259,6 +261,8 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20000)
+# Files with more rows than this are checked and imported by a background job (Celery).
+IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=500)
 
 PAGE_SIZE = 25
 

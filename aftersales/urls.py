@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from customers import views as customer_views
+from tickets import views as ticket_views
 
 from . import views
 
@@ -26,12 +27,18 @@ org_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("whoami", views.whoami, name="whoami"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/", include((org_patterns, "org"))),
     path("customers/", include("customers.urls")),
+    path("tickets/", include("tickets.urls")),
+    path("m/", include("tickets.mobile_urls")),
     # The public page the equipment's QR code opens (no login; rate limited).
     path("q/<str:token>/", customer_views.public_equipment, name="qr_landing"),
+    # The customer's view of one service request, opened from the work order's QR code.
+    path("t/<str:token>/", ticket_views.ticket_public, name="ticket_public"),
     path("admin/", admin.site.urls),
 ]
 

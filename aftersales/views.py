@@ -2,9 +2,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
 from django.db.models import Count, Prefetch, Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.generic import CreateView, ListView, TemplateView, UpdateView
 
 from customers.models import ProductLine
@@ -26,6 +28,12 @@ from .roles import Role
 @login_required
 def home(request):
     user = request.user
+    if user.has_perm("tickets.revisit_ticket") and not user.has_perm("tickets.dispatch_ticket"):
+        return redirect("tickets:revisit_queue")
+    if user.has_perm("tickets.view_ticket"):
+        return redirect("tickets:list")
+    if user.has_perm("tickets.work_ticket"):
+        return redirect("mobile:jobs")
     if user.has_perm("customers.view_customer"):
         return redirect("customers:list")
     if is_administrator(user):
@@ -35,6 +43,19 @@ def home(request):
 
 def rate_limited(request, exception=None):
     return render(request, "429.html", status=429)
+
+
+@never_cache
+def healthz(request):
+    """For load balancers and monitoring: the web process answers. Touches no database."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@never_cache
+@login_required
+def whoami(request):
+    """The smallest signed-in page (session + user): the benchmark's baseline for its pages."""
+    return HttpResponse(request.user.get_username(), content_type="text/plain; charset=utf-8")
 
 
 class SearchListView(ListView):

@@ -90,6 +90,13 @@ def customer_detail(request, pk):
             "equipment": equipment,
             "agreements": agreements,
             "today": today,
+            "tickets": (
+                customer.tickets.select_related("engineer", "problem_type").order_by(
+                    "-created_at", "-id"
+                )[:10]
+                if request.user.has_perm("tickets.view_ticket")
+                else None
+            ),
         },
     )
 

@@ -314,3 +314,83 @@ class SlaTargetFactory(DjangoModelFactory):
     response_minutes = 120
     arrival_minutes = 480
     resolution_minutes = 1440
+
+
+# --- Service requests ----------------------------------------------------------------------------
+
+
+class ProblemTypeFactory(DjangoModelFactory):
+    class Meta:
+        model = "tickets.ProblemType"
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"P{n:03d}")
+    name = factory.Sequence(lambda n: f"故障类型{n}")
+
+
+def enter_ticket(actor, **fields):
+    """A ticket entered through the service (number, log row and counters as in real life)."""
+    from tickets.models import Ticket
+    from tickets.services import enter_ticket as enter
+
+    if "customer" not in fields:
+        fields["customer"] = CustomerFactory()
+    fields.setdefault("description", "设备不制冷，显示故障代码 E4")
+    return enter(Ticket(**fields), actor)
+
+
+def ticket_in_state(state, *, dispatcher, engineer, **fields):
+    """A ticket brought to `state` through the real transitions (for tests of later steps).
+
+    `state` is one of: pending_assignment, suspended, assigned, in_service, processed, closed,
+    verified, locked, cancelled. Roles needed on the way are created when missing.
+    """
+    from tickets import services
+    from tickets.models import Revisit, State
+
+    def someone(role):
+        user = UserFactory(username=f"{role}-auto-{User.objects.count()}")
+        user.groups.add(Group.objects.get(name=Role(role).value))
+        return user
+
+    t = enter_ticket(dispatcher, **fields)
+    if state == State.PENDING_ASSIGNMENT:
+        return t
+    if state == State.SUSPENDED:
+        return services.perform(t, "suspend", dispatcher, reason="客户出差，下周再约")
+    if state == State.CANCELLED:
+        return services.perform(t, "cancel", dispatcher, reason="客户撤回")
+    t = services.perform(t, "assign", dispatcher, engineer=engineer)
+    if state == State.ASSIGNED:
+        return t
+    if state == State.LOCKED:
+        for _round in range(2):
+            if t.state != State.ASSIGNED:
+                t = services.perform(t, "assign", dispatcher, engineer=engineer)
+            t = services.check_in(t, engineer)
+            t = services.perform(t, "not_resolved", engineer, reason="缺少备件")
+        return t
+    t = services.check_in(t, engineer)
+    if state == State.IN_SERVICE:
+        return t
+    from tickets.models import Visit
+
+    Visit.objects.filter(ticket=t, result="").update(
+        work_done="更换压缩机电容", labour_hours="1.5", labour_fee="200", travel_fee="50"
+    )
+    t = services.perform(t, "resolve", engineer, then=_close_visit)
+    if state == State.PROCESSED:
+        return t
+    agent = someone(Role.REVISIT_AGENT)
+    t = services.record_revisit(
+        t, agent, version=None, outcome=Revisit.Outcome.SATISFIED, score=5, comment="很满意"
+    )
+    if state == State.CLOSED:
+        return t
+    return services.perform(t, "verify", someone(Role.SERVICE_MANAGER))
+
+
+def _close_visit(ticket):
+    from django.utils import timezone
+
+    ticket.visits.filter(result="").update(result="resolved", finished_at=timezone.now())

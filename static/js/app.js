@@ -8,6 +8,7 @@
  *                            (for htmx-driven elements use hx-confirm instead)
  *   data-href="url"          on a table row: a click anywhere in the row opens the url
  *   data-bs-toggle="tooltip" Bootstrap tooltips, initialised here
+ *   data-print               on a button: open the print dialog (labels, work orders)
  */
 (function () {
   "use strict";
@@ -39,6 +40,10 @@
   });
 
   document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) {
+      window.print();
+      return;
+    }
     var link = event.target.closest("a[data-confirm]");
     if (link && !window.confirm(link.getAttribute("data-confirm"))) {
       event.preventDefault();

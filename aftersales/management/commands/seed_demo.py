@@ -22,6 +22,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from aftersales.models import EngineerProfile, Region, ServicePoint, User
@@ -38,6 +39,8 @@ from customers.models import (
     SlaTarget,
     Tag,
 )
+from tickets.demo import seed_tickets
+from tickets.models import Ticket
 
 SEED = 2026
 DEMO_PASSWORD = "demo12345"
@@ -669,6 +672,7 @@ class Command(BaseCommand):
             self.seed_customers(customer_plans)
             self.seed_equipment(customer_plans)
             self.seed_agreements(agreement_plans)
+            self.created["service requests"] += seed_tickets(self.today)
         self.summary()
 
     # --- organisation ---
@@ -1007,6 +1011,16 @@ class Command(BaseCommand):
                 f" ending within {EXPIRING_SOON_DAYS} days",
             ),
             ("SLA targets", SlaTarget.objects.count(), ""),
+            (
+                "service requests",
+                Ticket.objects.count(),
+                ", ".join(
+                    f"{n} {state}"
+                    for state, n in Ticket.objects.values_list("state")
+                    .annotate(n=Count("id"))
+                    .order_by("state")
+                ),
+            ),
         ]
         created = sum(self.created.values())
         self.stdout.write(

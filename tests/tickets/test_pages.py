@@ -1,0 +1,185 @@
+"""Dispatcher desk, queues, work order, the customer's view, admin and access."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from aftersales.roles import Role
+from tests.factories import (
+    CustomerFactory,
+    EquipmentFactory,
+    ProblemTypeFactory,
+    enter_ticket,
+    ticket_in_state,
+)
+from tickets import services
+from tickets.models import State, Ticket
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx.captured_queries)
+
+
+def make_tickets(n, dispatcher, engineer):
+    problem = ProblemTypeFactory()
+    for i in range(n):
+        t = enter_ticket(
+            dispatcher,
+            customer=CustomerFactory(),
+            equipment=EquipmentFactory(),
+            problem_type=problem,
+        )
+        if i % 2:
+            services.perform(t, "assign", dispatcher, engineer=engineer)
+
+
+def test_desk_queries_do_not_grow_with_rows(dispatcher, dispatcher_client, engineer):
+    url = reverse("tickets:list")
+    make_tickets(3, dispatcher, engineer)
+    small = count_queries(dispatcher_client, url)
+    make_tickets(30, dispatcher, engineer)
+    assert count_queries(dispatcher_client, url) == small
+    filtered = url + "?state=assigned&priority=normal&sort=-created"
+    assert count_queries(dispatcher_client, filtered) <= small + 1
+
+
+def test_detail_queries_do_not_grow_with_events(dispatcher, dispatcher_client, engineer, make_user):
+    other = make_user(Role.ENGINEER, username="engineer2")
+    ticket = ticket_in_state(State.ASSIGNED, dispatcher=dispatcher, engineer=engineer)
+    url = reverse("tickets:detail", args=[ticket.pk])
+    small = count_queries(dispatcher_client, url)
+    for i in range(20):
+        ticket = services.perform(ticket, "assign", dispatcher, engineer=(other, engineer)[i % 2])
+    assert count_queries(dispatcher_client, url) == small
+
+
+def test_desk_queues_filters_and_search(dispatcher, dispatcher_client, engineer):
+    unit = EquipmentFactory(serial_no="SN-FIND-ME")
+    found = enter_ticket(dispatcher, customer=unit.customer, equipment=unit)
+    services.perform(found, "assign", dispatcher, engineer=engineer)
+    other = enter_ticket(dispatcher, contact_phone="13912345678")
+    page = dispatcher_client.get(reverse("tickets:list")).content.decode()
+    assert 'data-queue="assigned"' in page
+    assert found.number in page and other.number in page
+
+    by_serial = dispatcher_client.get(reverse("tickets:list"), {"q": "sn-find-me"})
+    assert list(by_serial.context["object_list"]) == [Ticket.objects.get(pk=found.pk)]
+    by_phone = dispatcher_client.get(reverse("tickets:list"), {"q": "13912345678"})
+    assert [t.pk for t in by_phone.context["object_list"]] == [other.pk]
+    by_state = dispatcher_client.get(reverse("tickets:list"), {"state": "pending_assignment"})
+    assert [t.pk for t in by_state.context["object_list"]] == [other.pk]
+    by_engineer = dispatcher_client.get(reverse("tickets:list"), {"engineer": engineer.pk})
+    assert [t.pk for t in by_engineer.context["object_list"]] == [found.pk]
+    queues = {s: n for s, _label, n in by_state.context["queues"]}
+    assert (queues["pending_assignment"], queues["assigned"]) == (1, 1)
+
+
+def test_detail_shows_only_the_actions_this_user_may_take(
+    dispatcher, engineer, service_manager, client_for
+):
+    ticket = ticket_in_state(State.LOCKED, dispatcher=dispatcher, engineer=engineer)
+    url = reverse("tickets:detail", args=[ticket.pk])
+    dispatcher_page = client_for(dispatcher).get(url).content.decode()
+    assert 'id="no-actions"' in dispatcher_page
+    manager_page = client_for(service_manager).get(url).content.decode()
+    assert 'data-action="unlock"' in manager_page
+    assert 'data-action="cancel_locked"' in manager_page
+    assert 'data-action="assign"' not in manager_page
+    assert "缺少备件" in manager_page  # why it is locked
+
+
+def test_manager_queues(dispatcher, engineer, service_manager, client_for):
+    locked = ticket_in_state(State.LOCKED, dispatcher=dispatcher, engineer=engineer)
+    closed = ticket_in_state(State.CLOSED, dispatcher=dispatcher, engineer=engineer)
+    client = client_for(service_manager)
+    page = client.get(reverse("tickets:manager_queues")).content.decode()
+    assert locked.number in page and closed.number in page
+    assert "2 轮未解决" in page
+    client.post(
+        reverse("tickets:act", args=[closed.pk, "verify"]),
+        {"version": closed.version, "next": reverse("tickets:manager_queues")},
+    )
+    closed.refresh_from_db()
+    assert closed.state == State.VERIFIED
+
+
+def test_work_order_and_the_customers_view(client, dispatcher, engineer, dispatcher_client):
+    ticket = ticket_in_state(
+        State.CLOSED, dispatcher=dispatcher, engineer=engineer, analysis="内部：怀疑客户私自拆机"
+    )
+    services.perform(ticket, "send_back", _manager(), reason="内部：费用核对")
+    order = dispatcher_client.get(reverse("tickets:work_order", args=[ticket.pk])).content.decode()
+    assert ticket.number in order and "<svg" in order
+    assert "更换压缩机电容" in order  # the visit record
+    public_url = reverse("ticket_public", args=[ticket.public_token])
+    assert public_url in order
+
+    public = client.get(public_url).content.decode()
+    assert ticket.number in public and "更换压缩机电容" in public
+    assert "已关闭" in public
+    for internal in ("怀疑客户私自拆机", "费用核对", "很满意"):
+        assert internal not in public
+    assert client.get(reverse("ticket_public", args=["not-a-token"])).status_code == 404
+
+
+def _manager():
+    from tests.factories import UserFactory
+
+    return UserFactory(username="sm-public", roles=[Role.SERVICE_MANAGER])
+
+
+def test_public_view_is_rate_limited(client, dispatcher, engineer, settings):
+    settings.PUBLIC_RATE_LIMIT = "3/m"
+    ticket = enter_ticket(dispatcher)
+    url = reverse("ticket_public", args=[ticket.public_token])
+    codes = [client.get(url, REMOTE_ADDR="10.9.8.7").status_code for _ in range(5)]
+    assert codes[:3] == [200, 200, 200] and codes[-1] == 429
+
+
+@pytest.mark.parametrize(
+    "url_name, allowed",
+    [
+        ("tickets:list", {"dispatcher", "service_manager", "revisit_agent", "manager"}),
+        ("tickets:create", {"dispatcher", "service_manager"}),
+        ("tickets:revisit_queue", {"revisit_agent"}),
+        ("tickets:manager_queues", {"service_manager"}),
+    ],
+)
+def test_pages_check_the_role(url_name, allowed, make_user, client_for, client):
+    assert client.get(reverse(url_name)).status_code == 302  # anonymous → login
+    for role in ["dispatcher", "engineer", "service_manager", "revisit_agent", "manager"]:
+        user = make_user(Role(role), username=f"{role}-{url_name}")
+        code = client_for(user).get(reverse(url_name)).status_code
+        assert code == (200 if role in allowed else 403), (role, url_name, code)
+
+
+def test_other_roles_cannot_open_a_ticket_they_may_not_see(
+    dispatcher, engineer, make_user, client_for
+):
+    ticket = enter_ticket(dispatcher)
+    clerk = make_user(Role.PARTS_CLERK)
+    assert client_for(clerk).get(reverse("tickets:detail", args=[ticket.pk])).status_code == 404
+    assert client_for(clerk).get(reverse("tickets:work_order", args=[ticket.pk])).status_code == 404
+
+
+def test_admin_shows_history_and_no_editable_state(admin_client, dispatcher, engineer):
+    ticket = ticket_in_state(State.ASSIGNED, dispatcher=dispatcher, engineer=engineer)
+    page = admin_client.get(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'name="state"' not in html
+    assert "assign" in html  # the transition inline
+    changelist = admin_client.get(reverse("admin:tickets_ticket_changelist"))
+    assert ticket.number in changelist.content.decode()
+
+
+def test_customer_page_lists_requests_and_offers_entry(dispatcher, dispatcher_client, engineer):
+    ticket = ticket_in_state(State.ASSIGNED, dispatcher=dispatcher, engineer=engineer)
+    page = dispatcher_client.get(reverse("customers:detail", args=[ticket.customer.pk]))
+    html = page.content.decode()
+    assert ticket.number in html and "已分配" in html
+    assert f"{reverse('tickets:create')}?customer={ticket.customer.pk}" in html

@@ -1,0 +1,111 @@
+from django.contrib import admin
+
+from .models import PartLine, ProblemType, Revisit, Ticket, TicketTransition, Visit, VisitPhoto
+
+
+class TransitionInline(admin.TabularInline):
+    """The ticket's history, read-only: the log is written by the service layer only."""
+
+    model = TicketTransition
+    extra = 0
+    can_delete = False
+    fields = ["at", "action", "source", "target", "actor", "reason"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class VisitInline(admin.StackedInline):
+    model = Visit
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["round", "engineer", "checked_in_at", "finished_at", "result", "work_done"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "state",
+        "priority",
+        "service_type",
+        "customer",
+        "engineer",
+        "requested_date",
+        "created_at",
+    ]
+    list_filter = ["state", "priority", "service_type", "channel", "problem_type", "service_point"]
+    search_fields = ["number", "contact_phone", "customer__name", "customer__code"]
+    list_select_related = ["customer", "engineer"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    # The state changes only through the closed loop's actions, never by editing it here.
+    readonly_fields = [
+        "number",
+        "state",
+        "round",
+        "unresolved_rounds",
+        "state_reason",
+        "engineer",
+        "assigned_at",
+        "accepted_at",
+        "checked_in_at",
+        "processed_at",
+        "closed_at",
+        "verified_at",
+        "locked_at",
+        "cancelled_at",
+        "created_by",
+        "created_at",
+    ]
+    raw_id_fields = ["customer", "contact", "equipment", "product"]
+    inlines = [TransitionInline, VisitInline]
+
+    def has_add_permission(self, request):
+        return False  # requests are entered on the dispatcher desk (numbering, counters, log)
+
+
+class PartLineInline(admin.TabularInline):
+    model = PartLine
+    extra = 0
+
+
+class VisitPhotoInline(admin.TabularInline):
+    model = VisitPhoto
+    extra = 0
+
+
+@admin.register(Visit)
+class VisitAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "round", "engineer", "checked_in_at", "result", "labour_hours"]
+    list_filter = ["result", "charge"]
+    search_fields = ["ticket__number"]
+    list_select_related = ["ticket", "engineer"]
+    raw_id_fields = ["ticket"]
+    inlines = [PartLineInline, VisitPhotoInline]
+
+
+@admin.register(ProblemType)
+class ProblemTypeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "active", "ticket_count"]
+    list_filter = ["active"]
+    search_fields = ["code", "name"]
+    readonly_fields = ["ticket_count"]
+
+
+@admin.register(Revisit)
+class RevisitAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "at", "agent", "outcome", "score"]
+    list_filter = ["outcome", "score"]
+    search_fields = ["ticket__number"]
+    list_select_related = ["ticket", "agent"]
+    raw_id_fields = ["ticket"]

@@ -1,0 +1,134 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from aftersales.models import EngineerProfile
+
+from .filters import engineers
+from .models import ProblemType, Revisit, Ticket
+
+
+class TicketForm(forms.ModelForm):
+    """The entry form; the customer is chosen first and fixed for the form."""
+
+    suspend_reason = forms.CharField(
+        label=_("Enter as suspended, because"),
+        required=False,
+        max_length=300,
+        help_text=_("Leave empty to put the request in the queue for assignment."),
+    )
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "contact",
+            "contact_name",
+            "contact_phone",
+            "address",
+            "equipment",
+            "service_type",
+            "problem_type",
+            "priority",
+            "channel",
+            "requested_date",
+            "description",
+            "analysis",
+        ]
+        widgets = {
+            "requested_date": forms.DateInput(attrs={"type": "date"}),
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "analysis": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.customer = customer
+        self.fields["contact"].queryset = customer.contacts.all()
+        self.fields["equipment"].queryset = customer.equipment.select_related("product_model")
+        self.fields["problem_type"].queryset = ProblemType.objects.filter(active=True)
+        primary = next((c for c in customer.contacts.all() if c.is_primary), None)
+        if not self.is_bound:
+            self.initial.setdefault("contact", primary.pk if primary else None)
+            self.initial.setdefault("address", customer.address)
+
+    def clean_requested_date(self):
+        day = self.cleaned_data.get("requested_date")
+        if day and day < timezone.localdate():
+            raise forms.ValidationError(_("The requested date cannot be in the past."))
+        return day
+
+    def clean(self):
+        data = super().clean()
+        contact = data.get("contact")
+        if contact:
+            data["contact_name"] = data.get("contact_name") or contact.name
+            data["contact_phone"] = data.get("contact_phone") or contact.mobile
+            self.instance.contact_name = data["contact_name"]
+            self.instance.contact_phone = data["contact_phone"]
+        if not data.get("contact_phone"):
+            self.add_error("contact_phone", _("Give a phone number the engineer can call."))
+        unit = data.get("equipment")
+        if unit:
+            self.instance.product_id = unit.product_model_id
+        return data
+
+
+class EngineerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        profile = getattr(user, "engineer_profile", None)
+        if profile is None:
+            return str(user)
+        label = f"{user} · {profile.service_point.name}"
+        if profile.availability != EngineerProfile.Availability.ON_DUTY:
+            label += f" ({profile.get_availability_display()})"
+        return label
+
+
+class ActionForm(forms.Form):
+    """What a ticket action posts: the version the page showed, and a reason or an engineer."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=300,
+        error_messages={"required": _("Please give a reason.")},
+    )
+    engineer = EngineerChoiceField(
+        label=_("Engineer"),
+        queryset=None,
+        required=False,
+        error_messages={"required": _("Choose an engineer.")},
+    )
+
+    def __init__(self, *args, action=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.action = action
+        self.fields["engineer"].queryset = engineers()
+        if action is not None:
+            self.fields["reason"].required = action.needs_reason
+            self.fields["engineer"].required = action.needs_engineer
+            self.fields["engineer"].empty_label = _("Choose an engineer")
+
+
+class RevisitForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Revisit
+        fields = ["outcome", "score", "comment"]
+        widgets = {
+            "outcome": forms.RadioSelect,
+            "score": forms.Select(choices=[("", "—")] + [(i, str(i)) for i in range(5, 0, -1)]),
+            "comment": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def clean(self):
+        data = super().clean()
+        outcome = data.get("outcome")
+        scored = (Revisit.Outcome.SATISFIED, Revisit.Outcome.UNSATISFIED)
+        if outcome in scored and not data.get("score"):
+            self.add_error("score", _("Record the customer's satisfaction score (1–5)."))
+        if outcome == Revisit.Outcome.UNSATISFIED and not data.get("comment"):
+            self.add_error("comment", _("Say why the customer is not satisfied."))
+        return data

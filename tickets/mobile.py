@@ -1,0 +1,326 @@
+"""The field engineer's pages, made for a phone: my jobs, one job, and what I do on it.
+
+An engineer sees only the tickets assigned to them (anything else is a 404). Every change goes
+through `tickets.services`; a refusal (stale page, wrong state, someone else's job) becomes a
+message and changes nothing.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from django_fsm import has_transition_perm
+
+from customers.models import Priority
+
+from . import services
+from .mobile_forms import ActionForm, CorrectionForm, VisitForm, part_formset
+from .models import State, Ticket
+
+# The buttons of the job page; visits and corrections have their own forms.
+JOB_ACTIONS = ("accept", "check_in", "decline")
+TABS = {
+    "today": gettext_lazy("Today"),
+    "open": gettext_lazy("Open"),
+    "done": gettext_lazy("Done"),
+}
+DONE_PAGE_SIZE = 20
+_PRIORITY_RANK = Case(
+    *(When(priority=p, then=Value(rank)) for rank, p in enumerate(Priority.values)),
+    default=Value(len(Priority.values)),
+    output_field=IntegerField(),
+)
+
+
+def _engineer_view(view):
+    """Login first (redirect), then the engineer's permission (403)."""
+    return login_required(permission_required("tickets.work_ticket", raise_exception=True)(view))
+
+
+def _mine(user):
+    """The tickets this engineer works on; office roles opening /m/ see only their own too."""
+    return Ticket.objects.visible_to(user).filter(engineer=user)
+
+
+def _today_q(today):
+    # On site now, or due today or earlier; a job without a requested date is "as soon as
+    # possible", so it belongs to today as well.
+    due = Q(requested_date__lte=today) | Q(requested_date__isnull=True)
+    return Q(state=State.IN_SERVICE) | (Q(state=State.ASSIGNED) & due)
+
+
+def _open_q():
+    return Q(state__in=[State.ASSIGNED, State.IN_SERVICE]) | Q(
+        state=State.CLOSED, correction_requested=True
+    )
+
+
+def _done_q():
+    return Q(state__in=[State.PROCESSED, State.CLOSED, State.VERIFIED])
+
+
+def _job_rows(qs):
+    return qs.select_related("customer", "product", "problem_type", "equipment__product_model")
+
+
+@_engineer_view
+def job_list(request):
+    """My jobs: today (due or on site), open (everything assigned, corrections), done."""
+    tab = request.GET.get("tab", "today")
+    if tab not in TABS:
+        tab = "today"
+    today = timezone.localdate()
+    mine = _mine(request.user)
+    # One query for both counters, over the engineer's slice of the (engineer, state) index.
+    counts = mine.aggregate(
+        today=Count("pk", filter=_today_q(today)), open=Count("pk", filter=_open_q())
+    )
+    page = 1
+    has_next = False
+    if tab == "done":
+        try:
+            page = max(int(request.GET.get("page", 1)), 1)
+        except ValueError:
+            page = 1
+        start = (page - 1) * DONE_PAGE_SIZE
+        # One row more than a page says whether there is a next page, without counting all.
+        rows = list(
+            _job_rows(mine.filter(_done_q())).order_by(
+                Coalesce("processed_at", "created_at").desc(), "-id"
+            )[start : start + DONE_PAGE_SIZE + 1]
+        )
+        has_next = len(rows) > DONE_PAGE_SIZE
+        jobs = rows[:DONE_PAGE_SIZE]
+    else:
+        condition = _today_q(today) if tab == "today" else _open_q()
+        jobs = list(
+            _job_rows(mine.filter(condition))
+            .annotate(
+                on_site=Case(
+                    When(state=State.IN_SERVICE, then=Value(0)),
+                    When(correction_requested=True, then=Value(1)),
+                    default=Value(2),
+                    output_field=IntegerField(),
+                ),
+                priority_rank=_PRIORITY_RANK,
+            )
+            .order_by("on_site", "requested_date", "priority_rank", "created_at", "id")[
+                : settings.PAGE_SIZE * 4
+            ]
+        )
+    tabs = [
+        {"key": key, "label": label, "count": counts.get(key), "active": key == tab}
+        for key, label in TABS.items()
+    ]
+    return render(
+        request,
+        "tickets/mobile/job_list.html",
+        {
+            "tab": tab,
+            "tabs": tabs,
+            "jobs": jobs,
+            "today": today,
+            "page": page,
+            "has_next": has_next,
+        },
+    )
+
+
+def _get_job(user, pk, related=False):
+    qs = _mine(user)
+    if related:
+        qs = _job_rows(qs).select_related("contact", "service_point")
+    return get_object_or_404(qs, pk=pk)
+
+
+def _after(ticket, user):
+    """Back to the job while it is still mine, else to my list (declined, not resolved)."""
+    if ticket.engineer_id == user.pk:
+        return redirect("mobile:job", pk=ticket.pk)
+    return redirect("mobile:jobs")
+
+
+def _errors_to_messages(request, form):
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+
+
+def _service_address(ticket):
+    unit = ticket.equipment
+    return ticket.address or (unit.install_address if unit else "") or ticket.customer.address
+
+
+def _job_page(request, ticket, *, visit_form=None, parts=None, correction_form=None):
+    user = request.user
+    actions = [
+        (action, ActionForm(initial={"version": ticket.version}, action=action))
+        for action in services.available_actions(ticket, user)
+        if action.name in JOB_ACTIONS
+    ]
+    visit = None
+    if ticket.state == State.IN_SERVICE:
+        visit = services.current_visit(ticket)
+        if visit is not None and visit.engineer_id == user.pk and visit_form is None:
+            visit_form = VisitForm(
+                instance=visit, ticket=ticket, initial={"version": ticket.version}
+            )
+            parts = part_formset()
+    correction_visit = None
+    if ticket.correction_requested and has_transition_perm(ticket.correct, user):
+        correction_visit = services.last_resolved_visit(ticket)
+        if correction_visit is not None and correction_form is None:
+            correction_form = CorrectionForm(
+                instance=correction_visit, initial={"version": ticket.version}
+            )
+            parts = part_formset(visit=correction_visit)
+    log = list(ticket.log.select_related("actor"))
+    visits = list(ticket.visits.select_related("engineer").prefetch_related("parts", "photos"))
+    return render(
+        request,
+        "tickets/mobile/job_detail.html",
+        {
+            "ticket": ticket,
+            "today": timezone.localdate(),
+            "address": _service_address(ticket),
+            "actions": actions,
+            "visit": visit,
+            "visit_form": visit_form if ticket.state == State.IN_SERVICE else None,
+            "correction_form": correction_form if correction_visit is not None else None,
+            "parts": parts,
+            "log": log,
+            "visits": [v for v in visits if v.result],
+        },
+    )
+
+
+@_engineer_view
+def job_detail(request, pk):
+    return _job_page(request, _get_job(request.user, pk, related=True))
+
+
+@require_POST
+@_engineer_view
+def job_act(request, pk, action):
+    """Accept, decline (with a reason) or check in (with the phone's position when given)."""
+    if action not in JOB_ACTIONS:
+        raise Http404
+    ticket = _get_job(request.user, pk)
+    form = ActionForm(request.POST, action=services.ACTIONS[action])
+    if not form.is_valid():
+        _errors_to_messages(request, form)
+        return _after(ticket, request.user)
+    data = form.cleaned_data
+    try:
+        if action == "check_in":
+            ticket = services.check_in(
+                ticket,
+                request.user,
+                version=data["version"],
+                latitude=data["latitude"],
+                longitude=data["longitude"],
+            )
+        else:
+            ticket = services.perform(
+                ticket, action, request.user, version=data["version"], reason=data["reason"]
+            )
+    except services.ActionRefused as refusal:
+        messages.error(request, str(refusal))
+        return _after(ticket, request.user)
+    if action == "check_in":
+        if data["latitude"] is None:
+            messages.success(request, _("Checked in (the phone gave no location)."))
+        else:
+            messages.success(request, _("Checked in with your location."))
+    elif action == "accept":
+        messages.success(request, _("You accepted %(number)s.") % {"number": ticket.number})
+    else:
+        messages.success(
+            request,
+            _("You declined %(number)s; it goes back to the dispatcher.")
+            % {"number": ticket.number},
+        )
+    return _after(ticket, request.user)
+
+
+@require_POST
+@_engineer_view
+def job_visit(request, pk):
+    """Finish the visit: the record, parts, photos and signature, then resolved or not."""
+    ticket = _get_job(request.user, pk, related=True)
+    visit = services.current_visit(ticket) if ticket.state == State.IN_SERVICE else None
+    if visit is None or visit.engineer_id != request.user.pk:
+        messages.error(request, _("There is no open visit of yours on this service request."))
+        return _after(ticket, request.user)
+    form = VisitForm(request.POST, request.FILES, instance=visit, ticket=ticket)
+    parts = part_formset(request.POST)
+    if not (form.is_valid() and parts.is_valid()):
+        messages.error(request, _("Nothing was saved. Please correct the marked fields."))
+        return _job_page(request, ticket, visit_form=form, parts=parts)
+    data = form.cleaned_data
+    try:
+        ticket = services.finish_visit(
+            ticket,
+            request.user,
+            version=data["version"],
+            form=form,
+            parts=parts.lines(),
+            photos=data["photos"],
+            signature=data["signature"],
+            resolved=form.resolved,
+            reason=data["reason"],
+        )
+    except services.ActionRefused as refusal:
+        messages.error(request, str(refusal))
+        return _after(ticket, request.user)
+    if form.resolved:
+        messages.success(request, _("%(number)s reported resolved.") % {"number": ticket.number})
+    elif ticket.state == State.LOCKED:
+        messages.warning(
+            request,
+            _("%(number)s reported not resolved; it is locked for a service manager.")
+            % {"number": ticket.number},
+        )
+    else:
+        messages.success(
+            request,
+            _("%(number)s reported not resolved; it goes back to the dispatcher.")
+            % {"number": ticket.number},
+        )
+    return _after(ticket, request.user)
+
+
+@require_POST
+@_engineer_view
+def job_correct(request, pk):
+    """Correct hours, fees and parts of the last resolved visit after a send-back."""
+    ticket = _get_job(request.user, pk, related=True)
+    visit = services.last_resolved_visit(ticket)
+    if visit is None or not ticket.correction_requested:
+        messages.error(request, _("Nothing on this service request waits for a correction."))
+        return _after(ticket, request.user)
+    form = CorrectionForm(request.POST, instance=visit)
+    parts = part_formset(request.POST, visit=visit)
+    if not (form.is_valid() and parts.is_valid()):
+        messages.error(request, _("Nothing was saved. Please correct the marked fields."))
+        return _job_page(request, ticket, correction_form=form, parts=parts)
+    try:
+        ticket = services.correct_visit(
+            ticket,
+            request.user,
+            version=form.cleaned_data["version"],
+            form=form,
+            parts=parts.lines(),
+        )
+    except services.ActionRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, _("Correction saved; the service manager can verify again."))
+    return _after(ticket, request.user)

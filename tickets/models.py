@@ -1,0 +1,737 @@
+"""Service requests (服务请求) and their closed loop (SPEC §2).
+
+The ticket's state is a django-fsm field that only the transition methods below change; every
+change goes through `tickets.services.perform`, which locks the row, checks who is acting and
+writes one `TicketTransition` row. Nothing else writes `state`.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+
+from aftersales.models import new_token
+from customers.models import Priority
+
+# After this many processing rounds ended unresolved, a ticket is locked for a service manager.
+MAX_UNRESOLVED_ROUNDS = 2
+
+
+class State(models.TextChoices):
+    PENDING_ASSIGNMENT = "pending_assignment", _("Pending assignment")
+    SUSPENDED = "suspended", _("Suspended")
+    ASSIGNED = "assigned", _("Assigned")
+    IN_SERVICE = "in_service", _("In service")
+    PROCESSED = "processed", _("Processed")
+    CLOSED = "closed", _("Closed")
+    VERIFIED = "verified", _("Verified")
+    LOCKED = "locked", _("Locked")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_STATES = [
+    State.PENDING_ASSIGNMENT,
+    State.SUSPENDED,
+    State.ASSIGNED,
+    State.IN_SERVICE,
+    State.PROCESSED,
+    State.LOCKED,
+]
+FINISHED_STATES = [State.CLOSED, State.VERIFIED, State.CANCELLED]
+# The colour of each state's badge (see .status-badge in css/app.css).
+STATE_TONES = {
+    State.PENDING_ASSIGNMENT: "warning",
+    State.SUSPENDED: "neutral",
+    State.ASSIGNED: "info",
+    State.IN_SERVICE: "primary",
+    State.PROCESSED: "info",
+    State.CLOSED: "success",
+    State.VERIFIED: "success",
+    State.LOCKED: "danger",
+    State.CANCELLED: "neutral",
+}
+
+
+class ServiceType(models.TextChoices):
+    INSTALLATION = "installation", _("Installation")
+    REPAIR = "repair", _("Repair")
+    MAINTENANCE = "maintenance", _("Maintenance")
+    INSPECTION = "inspection", _("Inspection")
+    RETURN_REPAIR = "return_repair", _("Return for repair")
+    CONSULTATION = "consultation", _("Consultation")
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    PORTAL = "portal", _("Customer portal")
+    QR = "qr", _("QR code")
+    API = "api", _("API")
+    EMAIL = "email", _("E-mail")
+    WECHAT = "wechat", _("WeChat")
+
+
+class ProblemType(models.Model):
+    """A managed list of problem types (问题类型); each counts the requests entered for it."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    active = models.BooleanField(_("active"), default=True)
+    ticket_count = models.PositiveIntegerField(_("service requests"), default=0, editable=False)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("problem type")
+        verbose_name_plural = _("problem types")
+
+    def __str__(self):
+        return self.name
+
+
+class TicketQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Office roles see every ticket; an engineer sees the tickets assigned to them."""
+        if user.has_perm("tickets.view_ticket"):
+            return self
+        if user.has_perm("tickets.work_ticket"):
+            return self.filter(engineer=user)
+        return self.none()
+
+    def open(self):
+        return self.filter(state__in=OPEN_STATES)
+
+
+def _is_assigned_engineer(ticket, user):
+    return (
+        ticket.engineer_id is not None
+        and ticket.engineer_id == user.pk
+        and user.has_perm("tickets.work_ticket")
+    )
+
+
+def _no_correction_pending(ticket):
+    return not ticket.correction_requested
+
+
+def _correction_pending(ticket):
+    return ticket.correction_requested
+
+
+def _has_engineer(ticket):
+    return ticket.engineer_id is not None
+
+
+def _not_accepted(ticket):
+    return ticket.accepted_at is None
+
+
+def _system_only(ticket, user):
+    # Timers act as the system (user None); no person may fire these by hand.
+    return user is None
+
+
+class Ticket(ConcurrentTransitionMixin, models.Model):
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    contact = models.ForeignKey(
+        "customers.Contact",
+        verbose_name=_("contact"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    # What the engineer calls and where they go, as entered (contacts and addresses change).
+    contact_name = models.CharField(_("contact name"), max_length=60, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True, db_index=True)
+    address = models.CharField(_("service address"), max_length=200, blank=True)
+    equipment = models.ForeignKey(
+        "customers.Equipment",
+        verbose_name=_("equipment"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    product = models.ForeignKey(
+        "customers.ProductModel",
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    service_type = models.CharField(
+        _("service type"), max_length=20, choices=ServiceType.choices, default=ServiceType.REPAIR
+    )
+    problem_type = models.ForeignKey(
+        ProblemType,
+        verbose_name=_("problem type"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    description = models.TextField(_("problem description"))
+    analysis = models.TextField(_("problem analysis"), blank=True)
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=Channel.choices, default=Channel.PHONE
+    )
+    requested_date = models.DateField(_("customer's requested date"), null=True, blank=True)
+    service_point = models.ForeignKey(
+        "aftersales.ServicePoint",
+        verbose_name=_("service point"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    engineer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("engineer"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+    )
+    state = FSMField(
+        _("state"),
+        max_length=20,
+        choices=State.choices,
+        default=State.PENDING_ASSIGNMENT,
+        protected=True,
+    )
+    # Processing rounds: the current round (1 from the first assignment) and how many ended
+    # unresolved; the second unresolved round locks the ticket.
+    round = models.PositiveSmallIntegerField(_("processing round"), default=0)
+    unresolved_rounds = models.PositiveSmallIntegerField(_("unresolved rounds"), default=0)
+    state_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    correction_requested = models.BooleanField(_("correction requested"), default=False)
+    correction_note = models.CharField(_("correction note"), max_length=300, blank=True)
+    # Raised by every change: a form carries the version it was drawn from, so a change made by
+    # someone else in between is refused instead of overwritten.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    public_token = models.CharField(max_length=43, unique=True, default=new_token, editable=False)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("entered at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("service request")
+        verbose_name_plural = _("service requests")
+        permissions = [
+            ("dispatch_ticket", _("Can enter, assign, suspend and cancel service requests")),
+            ("work_ticket", _("Can work on the service requests assigned to them")),
+            ("revisit_ticket", _("Can record revisits")),
+            ("supervise_ticket", _("Can unlock, reassign, verify and cancel locked requests")),
+        ]
+        indexes = [
+            # Every filter and sort of the dispatcher desk and the engineer's list.
+            models.Index(fields=["state", "-created_at"], name="ticket_state_created"),
+            models.Index(fields=["-created_at", "-id"], name="ticket_created"),
+            models.Index(fields=["priority", "-created_at"], name="ticket_priority_created"),
+            models.Index(fields=["service_type", "-created_at"], name="ticket_type_created"),
+            models.Index(fields=["problem_type", "-created_at"], name="ticket_problem_created"),
+            models.Index(fields=["engineer", "state"], name="ticket_engineer_state"),
+            models.Index(fields=["engineer", "-created_at"], name="ticket_engineer_created"),
+            models.Index(fields=["service_point", "-created_at"], name="ticket_point_created"),
+            models.Index(fields=["customer", "-created_at"], name="ticket_customer_created"),
+            models.Index(fields=["requested_date"], name="ticket_requested_date"),
+            models.Index(
+                fields=["processed_at"],
+                name="ticket_revisit_queue",
+                condition=Q(state="processed"),
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        return reverse("tickets:detail", args=[self.pk])
+
+    @property
+    def state_tone(self):
+        return STATE_TONES[self.state]
+
+    @property
+    def is_open(self):
+        return self.state in OPEN_STATES
+
+    # Transitions. Each returns nothing or the target state; `services.perform` records it.
+    # Conditions say when an action makes sense; `permission` says who may take it.
+
+    @transition(
+        field=state,
+        source=State.PENDING_ASSIGNMENT,
+        target=State.SUSPENDED,
+        permission="tickets.dispatch_ticket",
+    )
+    def suspend(self, reason):
+        self.state_reason = reason
+
+    @transition(
+        field=state,
+        source=State.SUSPENDED,
+        target=State.PENDING_ASSIGNMENT,
+        permission="tickets.dispatch_ticket",
+    )
+    def resume(self):
+        self.state_reason = ""
+
+    @transition(
+        field=state,
+        source=[State.PENDING_ASSIGNMENT, State.ASSIGNED],
+        target=State.ASSIGNED,
+        permission="tickets.dispatch_ticket",
+    )
+    def assign(self, engineer):
+        self._give_to(engineer)
+
+    @transition(
+        field=state,
+        source=State.LOCKED,
+        target=State.ASSIGNED,
+        permission="tickets.supervise_ticket",
+    )
+    def unlock(self, engineer):
+        self._give_to(engineer)
+
+    def _give_to(self, engineer):
+        if self.state != State.ASSIGNED:
+            self.round += 1  # a new processing round starts with a new assignment
+        self.engineer = engineer
+        profile = getattr(engineer, "engineer_profile", None)
+        if profile is not None:
+            self.service_point_id = profile.service_point_id
+        self.assigned_at = timezone.now()
+        self.accepted_at = None
+        self.state_reason = ""
+
+    @transition(
+        field=state,
+        source=State.ASSIGNED,
+        target=None,
+        conditions=[_not_accepted],
+        permission=_is_assigned_engineer,
+    )
+    def accept(self):
+        self.accepted_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=State.ASSIGNED,
+        target=State.PENDING_ASSIGNMENT,
+        permission=_is_assigned_engineer,
+    )
+    def decline(self, reason):
+        # Declining before the visit does not count as a processing round.
+        self.round = max(self.round - 1, 0)
+        self.engineer = None
+        self.assigned_at = self.accepted_at = None
+        self.state_reason = reason
+
+    @transition(
+        field=state,
+        source=State.ASSIGNED,
+        target=State.IN_SERVICE,
+        permission=_is_assigned_engineer,
+    )
+    def check_in(self):
+        now = timezone.now()
+        self.checked_in_at = now
+        self.accepted_at = self.accepted_at or now
+
+    @transition(
+        field=state,
+        source=State.IN_SERVICE,
+        target=State.PROCESSED,
+        permission=_is_assigned_engineer,
+    )
+    def resolve(self):
+        self.processed_at = timezone.now()
+        self.state_reason = ""
+
+    @transition(
+        field=state,
+        source=State.IN_SERVICE,
+        target=RETURN_VALUE(State.PENDING_ASSIGNMENT, State.LOCKED),
+        permission=_is_assigned_engineer,
+    )
+    def not_resolved(self, reason):
+        return self._end_round(reason)
+
+    @transition(
+        field=state,
+        source=State.ASSIGNED,
+        target=RETURN_VALUE(State.PENDING_ASSIGNMENT, State.LOCKED),
+        permission=_system_only,
+    )
+    def miss_requested_date(self, reason):
+        """The assigned engineer missed the customer's requested date (a timer fires this)."""
+        return self._end_round(reason)
+
+    @transition(
+        field=state,
+        source=State.PENDING_ASSIGNMENT,
+        target=State.LOCKED,
+        permission=_system_only,
+    )
+    def lock_unassigned(self, reason):
+        """No engineer was assigned by the customer's requested date (a timer fires this)."""
+        self.locked_at = timezone.now()
+        self.state_reason = reason
+
+    @transition(
+        field=state,
+        source=State.PROCESSED,
+        target=State.CLOSED,
+        permission="tickets.revisit_ticket",
+    )
+    def close_satisfied(self):
+        self.closed_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=State.PROCESSED,
+        target=RETURN_VALUE(State.PENDING_ASSIGNMENT, State.LOCKED),
+        permission="tickets.revisit_ticket",
+    )
+    def reopen_unsatisfied(self, reason):
+        return self._end_round(reason)
+
+    def _end_round(self, reason):
+        """A processing round ended unresolved: back to dispatch, or locked after the second."""
+        self.unresolved_rounds += 1
+        self.engineer = None
+        self.assigned_at = self.accepted_at = self.checked_in_at = self.processed_at = None
+        self.state_reason = reason
+        if self.unresolved_rounds >= MAX_UNRESOLVED_ROUNDS:
+            self.locked_at = timezone.now()
+            return State.LOCKED
+        return State.PENDING_ASSIGNMENT
+
+    @transition(
+        field=state,
+        source=State.CLOSED,
+        target=State.VERIFIED,
+        conditions=[_no_correction_pending],
+        permission="tickets.supervise_ticket",
+    )
+    def verify(self):
+        self.verified_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=State.CLOSED,
+        target=None,
+        conditions=[_no_correction_pending, _has_engineer],
+        permission="tickets.supervise_ticket",
+    )
+    def send_back(self, reason):
+        self.correction_requested = True
+        self.correction_note = reason
+
+    @transition(
+        field=state,
+        source=State.CLOSED,
+        target=None,
+        conditions=[_correction_pending],
+        permission=_is_assigned_engineer,
+    )
+    def correct(self):
+        self.correction_requested = False
+
+    @transition(
+        field=state,
+        source=[State.PENDING_ASSIGNMENT, State.SUSPENDED],
+        target=State.CANCELLED,
+        permission="tickets.dispatch_ticket",
+    )
+    def cancel(self, reason):
+        self._cancel(reason)
+
+    @transition(
+        field=state,
+        source=[State.PENDING_ASSIGNMENT, State.SUSPENDED, State.LOCKED],
+        target=State.CANCELLED,
+        permission="tickets.supervise_ticket",
+    )
+    def cancel_locked(self, reason):
+        self._cancel(reason)
+
+    def _cancel(self, reason):
+        self.cancelled_at = timezone.now()
+        self.state_reason = reason
+
+
+# Labels of every logged action, for the timeline.
+ACTION_LABELS = {
+    "enter": _("Entered"),
+    "suspend": _("Suspended"),
+    "resume": _("Resumed"),
+    "assign": _("Assigned"),
+    "unlock": _("Unlocked and reassigned"),
+    "accept": _("Accepted by the engineer"),
+    "decline": _("Declined by the engineer"),
+    "check_in": _("Checked in on site"),
+    "resolve": _("Reported resolved"),
+    "not_resolved": _("Reported not resolved"),
+    "miss_requested_date": _("Requested date missed"),
+    "lock_unassigned": _("Locked: not assigned by the requested date"),
+    "close_satisfied": _("Revisit: satisfied"),
+    "reopen_unsatisfied": _("Revisit: not satisfied"),
+    "revisit_attempt": _("Revisit: customer not reached"),
+    "verify": _("Verified"),
+    "send_back": _("Sent back for correction"),
+    "correct": _("Corrected by the engineer"),
+    "cancel": _("Cancelled"),
+    "cancel_locked": _("Cancelled"),
+}
+
+
+class TicketTransition(models.Model):
+    """One row per action on a ticket: who (empty: the system), when, from, to, why."""
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("service request"), on_delete=models.CASCADE, related_name="log"
+    )
+    action = models.CharField(_("action"), max_length=30)
+    source = models.CharField(_("from"), max_length=20, choices=State.choices, blank=True)
+    target = models.CharField(_("to"), max_length=20, choices=State.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("transition")
+        verbose_name_plural = _("transitions")
+        indexes = [models.Index(fields=["ticket", "at"], name="transition_ticket_at")]
+
+    def __str__(self):
+        return f"{self.ticket_id}: {self.source} → {self.target}"
+
+    @property
+    def label(self):
+        return ACTION_LABELS.get(self.action, self.action)
+
+
+class ChargeType(models.TextChoices):
+    CHARGED = "charged", _("Charged")
+    WARRANTY = "warranty", _("Free under warranty")
+    AGREEMENT = "agreement", _("Free under agreement")
+
+
+class Visit(models.Model):
+    """An engineer's visit in one processing round: check-in, the work done and its cost."""
+
+    class Result(models.TextChoices):
+        OPEN = "", _("In progress")
+        RESOLVED = "resolved", _("Resolved")
+        UNRESOLVED = "unresolved", _("Not resolved")
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("service request"), on_delete=models.CASCADE, related_name="visits"
+    )
+    engineer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("engineer"),
+        on_delete=models.PROTECT,
+        related_name="visits",
+    )
+    round = models.PositiveSmallIntegerField(_("processing round"))
+    checked_in_at = models.DateTimeField(_("checked in at"))
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    work_done = models.TextField(_("work done"), blank=True)
+    result = models.CharField(
+        _("result"), max_length=12, choices=Result.choices, default=Result.OPEN, blank=True
+    )
+    labour_hours = models.DecimalField(
+        _("labour hours"),
+        max_digits=5,
+        decimal_places=1,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("99"))],
+    )
+    labour_fee = models.DecimalField(
+        _("labour fee"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    travel_fee = models.DecimalField(
+        _("travel fee"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    other_fee = models.DecimalField(
+        _("other fees"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    charge = models.CharField(
+        _("charging"), max_length=10, choices=ChargeType.choices, default=ChargeType.CHARGED
+    )
+    signature = models.ImageField(
+        _("customer's signature"), upload_to="signatures/%Y/%m/", blank=True
+    )
+
+    class Meta:
+        ordering = ["checked_in_at", "id"]
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+
+    def __str__(self):
+        return f"{self.ticket_id} #{self.round}"
+
+    @property
+    def total_fee(self):
+        return self.labour_fee + self.travel_fee + self.other_fee
+
+    @property
+    def amount_due(self):
+        return self.total_fee if self.charge == ChargeType.CHARGED else Decimal("0")
+
+
+class PartLine(models.Model):
+    """A part used on a visit (free text for now; the parts issue connects it to stock)."""
+
+    visit = models.ForeignKey(
+        Visit, verbose_name=_("visit"), on_delete=models.CASCADE, related_name="parts"
+    )
+    name = models.CharField(_("part"), max_length=100)
+    quantity = models.DecimalField(
+        _("quantity"),
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("part used")
+        verbose_name_plural = _("parts used")
+
+    def __str__(self):
+        return f"{self.name} × {self.quantity}"
+
+
+class VisitPhoto(models.Model):
+    visit = models.ForeignKey(
+        Visit, verbose_name=_("visit"), on_delete=models.CASCADE, related_name="photos"
+    )
+    image = models.ImageField(_("photo"), upload_to="visits/%Y/%m/")
+    taken_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+
+    def __str__(self):
+        return self.image.name
+
+
+class Revisit(models.Model):
+    """A revisit call (回访) after the work was reported done."""
+
+    class Outcome(models.TextChoices):
+        SATISFIED = "satisfied", _("Satisfied")
+        UNSATISFIED = "unsatisfied", _("Not satisfied")
+        UNREACHABLE = "unreachable", _("Could not reach the customer")
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("service request"), on_delete=models.CASCADE, related_name="revisits"
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revisit agent"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    score = models.PositiveSmallIntegerField(
+        _("satisfaction (1–5)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("revisit")
+        verbose_name_plural = _("revisits")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=1, score__lte=5),
+                name="revisit_score_1_to_5",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.ticket_id} {self.outcome}"
+
+
+class TicketSequence(models.Model):
+    """The last number handed out per day (SR20261122-0001 …), raised atomically."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.day}: {self.last}"

@@ -1,0 +1,324 @@
+"""Everything that changes a service request goes through here.
+
+`perform` is the one door for state changes: it locks the ticket row, refuses a stale form
+(someone else changed the ticket since the page was drawn), checks the state and the person,
+runs the django-fsm transition and writes the transition row, all in one transaction. Timers
+(the SLA issue) call the same function with `actor=None`, the system.
+"""
+
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_fsm import can_proceed, has_transition_perm
+
+from customers.models import ProductModel
+
+from .models import (
+    ACTION_LABELS,
+    PartLine,
+    ProblemType,
+    Revisit,
+    State,
+    Ticket,
+    TicketSequence,
+    TicketTransition,
+    Visit,
+    VisitPhoto,
+)
+
+
+class ActionRefused(Exception):
+    """An action that cannot be taken now; the message is for the user, in their language."""
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    needs_reason: bool = False
+    needs_engineer: bool = False
+    tone: str = "secondary"
+    confirm: str = ""
+
+
+# The actions a person takes on the ticket page, in the order buttons are shown. Visits,
+# revisits and corrections have their own forms and call their own services below.
+ACTIONS = {
+    a.name: a
+    for a in [
+        Action("assign", gettext_lazy("Assign"), needs_engineer=True, tone="primary"),
+        Action("unlock", gettext_lazy("Reassign and unlock"), needs_engineer=True, tone="primary"),
+        Action("accept", gettext_lazy("Accept the job"), tone="primary"),
+        Action("check_in", gettext_lazy("Check in on site"), tone="primary"),
+        Action("decline", gettext_lazy("Decline"), needs_reason=True, tone="outline-danger"),
+        Action("verify", gettext_lazy("Verify"), tone="success"),
+        Action("send_back", gettext_lazy("Send back for correction"), needs_reason=True),
+        Action("suspend", gettext_lazy("Suspend"), needs_reason=True),
+        Action("resume", gettext_lazy("Resume")),
+        Action("cancel", gettext_lazy("Cancel"), needs_reason=True, tone="outline-danger"),
+        Action("cancel_locked", gettext_lazy("Cancel"), needs_reason=True, tone="outline-danger"),
+    ]
+}
+
+
+def stale_message():
+    return _(
+        "This service request was changed by someone else a moment ago, so nothing was "
+        "changed. Check its current state and try again."
+    )
+
+
+def available_actions(ticket, user):
+    """The page actions this user may take on this ticket now (and only those)."""
+    actions = [
+        action
+        for name, action in ACTIONS.items()
+        if has_transition_perm(getattr(ticket, name), user)
+    ]
+    names = {a.name for a in actions}
+    # A service manager may cancel both ways; one Cancel button is enough.
+    return [a for a in actions if not (a.name == "cancel_locked" and "cancel" in names)]
+
+
+def action_name(action):
+    """What a person calls the action: the button's label, else the log's."""
+    return str(ACTIONS[action].label if action in ACTIONS else ACTION_LABELS.get(action, action))
+
+
+def _allowed(method, actor):
+    if actor is None:
+        # The system may fire only the transitions reserved for it.
+        meta = method._django_fsm
+        transition = meta.get_transition(meta.field.get_state(method.__self__))
+        return callable(transition.permission) and transition.permission(method.__self__, None)
+    return has_transition_perm(method, actor)
+
+
+def perform(ticket, action, actor, *, version=None, reason="", data=None, then=None, **kwargs):
+    """Take `action` on `ticket` as `actor` (None: the system); return the updated ticket.
+
+    `version` is the ticket version the user's page showed; a different one means someone
+    else acted in between and the action is refused. `then(ticket)` runs inside the same
+    transaction after the transition (to save the records that come with it).
+    """
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if version is not None and locked.version != version:
+            raise ActionRefused(stale_message())
+        method = getattr(locked, action)
+        if not can_proceed(method):
+            raise ActionRefused(
+                _("“%(action)s” is not possible while the request is “%(state)s”.")
+                % {"action": action_name(action), "state": locked.get_state_display()}
+            )
+        if not _allowed(method, actor):
+            raise ActionRefused(
+                _("You may not take the action “%(action)s” on this service request.")
+                % {"action": action_name(action)}
+            )
+        if action in REASON_ACTIONS:
+            reason = (reason or "").strip()
+            if not reason:
+                raise ActionRefused(_("Please give a reason."))
+            kwargs = {**kwargs, "reason": reason}
+        source = locked.state
+        method(**kwargs)
+        # The row is locked until commit, so a plain increment is safe.
+        locked.version += 1
+        locked.save()
+        extra = then(locked) if then is not None else None
+        _log(
+            locked,
+            action,
+            actor,
+            source=source,
+            reason=reason,
+            data={**(data or {}), **(extra or {})},
+        )
+    return locked
+
+
+# Transitions that need a reason from the person (or the timer) taking them.
+REASON_ACTIONS = {
+    "suspend",
+    "decline",
+    "not_resolved",
+    "miss_requested_date",
+    "lock_unassigned",
+    "reopen_unsatisfied",
+    "send_back",
+    "cancel",
+    "cancel_locked",
+}
+
+
+def _log(ticket, action, actor, *, source, reason="", data=None, at=None):
+    return TicketTransition.objects.create(
+        at=at or timezone.now(),
+        ticket=ticket,
+        action=action,
+        source=source,
+        target=ticket.state,
+        actor=actor,
+        reason=reason or "",
+        data=data or {},
+    )
+
+
+# Entry -----------------------------------------------------------------------------------------
+
+
+def next_ticket_number(day=None):
+    """SR20261122-0001: a per-day sequence raised atomically (safe across processes)."""
+    day = day or timezone.localdate()
+    table = TicketSequence._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "  # noqa: S608 (our table name)
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [day],
+        )
+        (last,) = cursor.fetchone()
+    return f"SR{day:%Y%m%d}-{last:04d}"
+
+
+def enter_ticket(ticket, actor, *, suspend_reason=""):
+    """Save a new ticket (from the entry form), count it, and log the entry."""
+    with transaction.atomic():
+        ticket.number = next_ticket_number(timezone.localdate(ticket.created_at))
+        ticket.created_by = actor
+        if ticket.contact_id and not ticket.contact_name:
+            ticket.contact_name = ticket.contact.name
+            ticket.contact_phone = ticket.contact_phone or ticket.contact.mobile
+        if ticket.equipment_id and not ticket.product_id:
+            ticket.product_id = ticket.equipment.product_model_id
+        ticket.save()
+        _log(ticket, "enter", actor, source="", at=ticket.created_at)
+        if ticket.product_id:
+            ProductModel.objects.filter(pk=ticket.product_id).update(
+                ticket_count=F("ticket_count") + 1
+            )
+        if ticket.problem_type_id:
+            ProblemType.objects.filter(pk=ticket.problem_type_id).update(
+                ticket_count=F("ticket_count") + 1
+            )
+        if suspend_reason:
+            ticket = perform(ticket, "suspend", actor, reason=suspend_reason)
+    return ticket
+
+
+# The engineer's visit ---------------------------------------------------------------------------
+
+
+def check_in(ticket, actor, *, version=None, latitude=None, longitude=None):
+    def open_visit(t):
+        Visit.objects.create(
+            ticket=t,
+            engineer=actor,
+            round=t.round,
+            checked_in_at=t.checked_in_at,
+            latitude=latitude,
+            longitude=longitude,
+        )
+
+    data = {"lat": str(latitude), "lng": str(longitude)} if latitude is not None else {}
+    return perform(ticket, "check_in", actor, version=version, data=data, then=open_visit)
+
+
+def current_visit(ticket):
+    return ticket.visits.filter(round=ticket.round, result=Visit.Result.OPEN).last()
+
+
+def finish_visit(ticket, actor, *, version, form, parts, photos, signature, resolved, reason=""):
+    """Save the visit record and report the ticket resolved or not resolved, all or nothing."""
+
+    def save_record(t):
+        visit = form.instance
+        visit.result = Visit.Result.RESOLVED if resolved else Visit.Result.UNRESOLVED
+        visit.finished_at = timezone.now()
+        if signature is not None:
+            visit.signature.save(signature.name, signature, save=False)
+        visit.save()
+        _save_parts(visit, parts)
+        for photo in photos:
+            VisitPhoto.objects.create(visit=visit, image=photo)
+
+    visit = current_visit(ticket)
+    if visit is None or visit.engineer_id != actor.pk:
+        raise ActionRefused(_("There is no open visit of yours on this service request."))
+    action = "resolve" if resolved else "not_resolved"
+    return perform(ticket, action, actor, version=version, reason=reason, then=save_record)
+
+
+def _save_parts(visit, parts):
+    visit.parts.all().delete()
+    PartLine.objects.bulk_create(
+        [PartLine(visit=visit, name=name, quantity=qty) for name, qty in parts]
+    )
+
+
+def _visit_facts(visit):
+    return {
+        "labour_hours": str(visit.labour_hours),
+        "labour_fee": str(visit.labour_fee),
+        "travel_fee": str(visit.travel_fee),
+        "other_fee": str(visit.other_fee),
+        "charge": visit.charge,
+        "parts": [[p.name, str(p.quantity)] for p in visit.parts.all()],
+    }
+
+
+def last_resolved_visit(ticket):
+    return ticket.visits.filter(result=Visit.Result.RESOLVED).order_by("-round", "-id").first()
+
+
+def correct_visit(ticket, actor, *, version, form, parts):
+    """The engineer corrects hours, fees and parts after a send-back; before/after are logged."""
+    visit = last_resolved_visit(ticket)
+    if visit is None or form.instance.pk != visit.pk:
+        raise ActionRefused(_("There is no visit record to correct."))
+    before = _visit_facts(Visit.objects.get(pk=visit.pk))
+
+    def save(t):
+        form.instance.save()
+        _save_parts(form.instance, parts)
+        return {"before": before, "after": _visit_facts(form.instance)}
+
+    return perform(ticket, "correct", actor, version=version, then=save)
+
+
+# Revisit ------------------------------------------------------------------------------------------
+
+
+def record_revisit(ticket, actor, *, version, outcome, score=None, comment=""):
+    def save(t):
+        Revisit.objects.create(ticket=t, agent=actor, outcome=outcome, score=score, comment=comment)
+
+    data = {"outcome": outcome, "score": score}
+    if outcome == Revisit.Outcome.SATISFIED:
+        return perform(ticket, "close_satisfied", actor, version=version, data=data, then=save)
+    if outcome == Revisit.Outcome.UNSATISFIED:
+        return perform(
+            ticket,
+            "reopen_unsatisfied",
+            actor,
+            version=version,
+            reason=comment,
+            data=data,
+            then=save,
+        )
+    # Not reached: recorded, the ticket waits in the queue for the next call.
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if version is not None and locked.version != version:
+            raise ActionRefused(stale_message())
+        if locked.state != State.PROCESSED or not actor.has_perm("tickets.revisit_ticket"):
+            raise ActionRefused(_("This service request is not waiting for a revisit."))
+        save(locked)
+        _log(locked, "revisit_attempt", actor, source=locked.state, reason=comment, data=data)
+        Ticket.objects.filter(pk=locked.pk).update(version=F("version") + 1)
+    return Ticket.objects.get(pk=ticket.pk)

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "tickets"
+urlpatterns = [
+    path("", views.TicketListView.as_view(), name="list"),
+    path("new/", views.ticket_create, name="create"),
+    path("<int:pk>/", views.ticket_detail, name="detail"),
+    path("<int:pk>/act/<str:action>/", views.ticket_act, name="act"),
+    path("<int:pk>/revisit/", views.ticket_revisit, name="revisit"),
+    path("<int:pk>/work-order/", views.work_order, name="work_order"),
+    path("revisits/", views.RevisitQueueView.as_view(), name="revisit_queue"),
+    path("manager/", views.manager_queues, name="manager_queues"),
+]
