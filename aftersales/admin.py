@@ -1,8 +1,21 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import EngineerProfile, Heartbeat, Region, ServicePoint, User
+from . import notifications
+from .models import (
+    BusinessCalendar,
+    Delivery,
+    EngineerProfile,
+    Heartbeat,
+    Notification,
+    Region,
+    ServicePoint,
+    User,
+    WebhookChannel,
+)
 
 
 @admin.register(User)
@@ -31,6 +44,12 @@ class RegionAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
+class WebhookChannelInline(admin.TabularInline):
+    model = WebhookChannel
+    fields = ["kind", "url", "secret", "events", "is_active"]
+    extra = 0
+
+
 @admin.register(ServicePoint)
 class ServicePointAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "region", "address", "phone", "manager", "is_active"]
@@ -38,6 +57,7 @@ class ServicePointAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "region"]
     search_fields = ["code", "name", "address"]
     autocomplete_fields = ["region", "manager"]
+    inlines = [WebhookChannelInline]
 
 
 @admin.register(EngineerProfile)
@@ -54,3 +74,88 @@ class EngineerProfileAdmin(admin.ModelAdmin):
 class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ["name", "last_run", "runs"]
     readonly_fields = ["name", "last_run", "runs"]
+
+
+@admin.register(WebhookChannel)
+class WebhookChannelAdmin(admin.ModelAdmin):
+    list_display = ["service_point", "kind", "events", "is_active"]
+    list_select_related = ["service_point"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["service_point__name", "service_point__code", "events"]
+    autocomplete_fields = ["service_point"]
+    actions = ["send_test_message"]
+
+    @admin.action(description=_("Send a test message"))
+    def send_test_message(self, request, queryset):
+        with transaction.atomic():
+            for channel in queryset.select_related("service_point"):
+                notifications.send_test_message(channel)
+        self.message_user(request, _("Test messages queued."))
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user", "event", "title", "read_at"]
+    list_select_related = ["user"]
+    list_filter = ["event", ("read_at", admin.EmptyFieldListFilter)]
+    search_fields = ["title", "key", "user__username", "user__display_name"]
+    autocomplete_fields = ["user"]
+    raw_id_fields = ["ticket"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["key", "created_at"]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "channel",
+        "masked_target",
+        "key",
+        "status",
+        "attempts",
+        "sent_at",
+    ]
+    list_filter = ["status", "channel"]
+    search_fields = ["key", "target"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "channel",
+        "masked_target",
+        "webhook",
+        "payload",
+        "key",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "sent_at",
+        "created_at",
+    ]
+    exclude = ["target"]
+    actions = ["send_again"]
+
+    @admin.display(description=_("to"))
+    def masked_target(self, obj):
+        return obj.masked_target
+
+    @admin.action(description=_("Send failed deliveries again"))
+    def send_again(self, request, queryset):
+        ids = list(queryset.filter(status=Delivery.Status.FAILED).values_list("pk", flat=True))
+        with transaction.atomic():
+            notifications.retry_failed(ids)
+        message = ngettext(
+            "%(count)d delivery queued again.", "%(count)d deliveries queued again.", len(ids)
+        )
+        self.message_user(request, message % {"count": len(ids)})
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    """Working hours, holidays and make-up days (JSON, checked by business_time on save)."""
+
+    list_display = ["name", "code", "time_zone"]
+    search_fields = ["name", "code"]

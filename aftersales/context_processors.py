@@ -1,7 +1,10 @@
+from functools import cache, partial
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .access import is_administrator
+from .notifications import unread_count
 
 # (label, url name, permission or None for administrators, icon)
 _NAV = [
@@ -52,3 +55,15 @@ def navigation(request):
                 }
             )
     return {"nav_items": items}
+
+
+def notifications(request):
+    """The bell's unread count, for signed-in users only.
+
+    A cached callable: the query runs only when a template shows the bell, and once however
+    often base.html shows it (phone and desk layouts); htmx fragments cost nothing.
+    """
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"unread_notifications": cache(partial(unread_count, user))}

@@ -1,5 +1,6 @@
 import secrets
 from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth.models import AbstractUser
@@ -232,3 +233,187 @@ class Heartbeat(models.Model):
 def new_token():
     """An unguessable URL token (128 bits)."""
     return secrets.token_urlsafe(16)
+
+
+# Notifications (in-app, e-mail, group-robot webhooks, SMS). `aftersales.notifications` writes
+# them; `aftersales.tasks.deliver` sends the outbox.
+
+
+class NotificationQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user)
+
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """One in-app message for one person (the bell). `key` makes writing it idempotent."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    event = models.CharField(_("event"), max_length=50)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        verbose_name=_("service request"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # What happened, once: "breach:42:response". The same key never reaches a person twice.
+    key = models.CharField(_("key"), max_length=200)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="notification_once_per_user"),
+        ]
+        indexes = [
+            # The bell's unread count and the list page, newest first.
+            models.Index(
+                fields=["user", "read_at", "-created_at"], name="notification_user_unread"
+            ),
+            models.Index(fields=["user", "-created_at"], name="notification_user_newest"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class WebhookChannel(models.Model):
+    """A group robot (企业微信 / 钉钉 / 飞书) that hears about one service point's events."""
+
+    class Kind(models.TextChoices):
+        WECOM = "wecom", _("WeChat Work group robot")
+        DINGTALK = "dingtalk", _("DingTalk group robot")
+        FEISHU = "feishu", _("Feishu group robot")
+
+    service_point = models.ForeignKey(
+        ServicePoint,
+        verbose_name=_("service point"),
+        on_delete=models.CASCADE,
+        related_name="webhook_channels",
+    )
+    kind = models.CharField(_("platform"), max_length=10, choices=Kind.choices)
+    url = models.URLField(
+        _("webhook address"),
+        max_length=500,
+        help_text=_("The robot's webhook address, as the group settings show it."),
+    )
+    secret = models.CharField(
+        _("signing secret"),
+        max_length=200,
+        blank=True,
+        help_text=_("DingTalk and Feishu only, when the robot's signature check is on."),
+    )
+    events = models.CharField(
+        _("events"),
+        max_length=500,
+        blank=True,
+        help_text=_("Event codes separated by commas or spaces; empty: every event."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["service_point", "pk"]
+        verbose_name = _("webhook channel")
+        verbose_name_plural = _("webhook channels")
+
+    def __str__(self):
+        return f"{self.service_point} · {self.get_kind_display()}"
+
+    @property
+    def event_codes(self):
+        return frozenset(self.events.replace(",", " ").replace("，", " ").split())
+
+    def wants(self, event):
+        codes = self.event_codes
+        return not codes or event in codes
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def due(self, before):
+        return self.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=before)
+
+
+class Delivery(models.Model):
+    """The outbox: one message to one address over one channel, sent by a worker, once."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        WEBHOOK = "webhook", _("Webhook")
+        SMS = "sms", _("SMS")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    # The e-mail address, the webhook address or the mobile number.
+    target = models.CharField(_("to"), max_length=500)
+    webhook = models.ForeignKey(
+        WebhookChannel,
+        verbose_name=_("webhook channel"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+    )
+    # What is sent: {"subject", "body"} for e-mail, the platform's JSON body for a webhook,
+    # {"text"} for SMS.
+    payload = models.JSONField(_("message"), default=dict)
+    key = models.CharField(_("key"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            # Never twice to the same address for the same event. The key leads, so that
+            # looking rows up by key uses this index too.
+            models.UniqueConstraint(
+                fields=["key", "channel", "target"], name="delivery_once_per_target"
+            ),
+        ]
+        indexes = [
+            # The every-minute sweep for pending rows whose worker message was lost.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="delivery_pending_due",
+            ),
+            models.Index(fields=["created_at"], name="delivery_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} → {self.masked_target}"
+
+    @property
+    def masked_target(self):
+        """The address without a webhook's query string, which carries the robot's token."""
+        if self.channel != self.Channel.WEBHOOK:
+            return self.target
+        parts = urlsplit(self.target)
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, "…" if parts.query else "", ""))

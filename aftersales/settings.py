@@ -8,6 +8,7 @@ production set DATABASE_URL (PostgreSQL) and REDIS_URL (broker + shared cache).
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -89,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "aftersales.context_processors.navigation",
+                "aftersales.context_processors.notifications",
             ],
         },
     },
@@ -197,6 +199,15 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "aftersales.tasks.heartbeat", "schedule": 60.0},
+    # Notification outbox rows whose worker message was lost (a crash, a broker outage).
+    "deliveries": {"task": "aftersales.tasks.requeue_deliveries", "schedule": 60.0},
+    # SLA warnings and breaches, requested-date locks, overdue revisits.
+    "tickets-every-minute": {"task": "tickets.every_minute", "schedule": 60.0},
+    # Maintenance-plan tickets, renewal and warranty reminders (early morning, local time).
+    "tickets-daily": {
+        "task": "tickets.daily",
+        "schedule": crontab(hour=6, minute=5),
+    },
 }
 
 # E-mail.
@@ -219,6 +230,15 @@ elif _email["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBacken
 MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="售后服务 <service@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Notifications (aftersales.notifications): links in e-mails and robot messages start with
+# SITE_URL; SMS go through SMS_BACKEND (a class with send(mobile, text); the default logs them).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+SMS_BACKEND = env.str("SMS_BACKEND", default="aftersales.sms.LogBackend")
+# A failed send is tried again after 30 s, 1 min, 2 min, … (at most 30 min apart: below Redis's
+# one-hour visibility timeout) and given up after NOTIFY_MAX_ATTEMPTS tries.
+NOTIFY_RETRY_DELAY = env.int("NOTIFY_RETRY_DELAY", default=30)
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)
 
 # Security.
 SESSION_COOKIE_HTTPONLY = True
@@ -265,6 +285,14 @@ IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20000)
 IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=500)
 
 PAGE_SIZE = 25
+
+# SLA clocks: the calendar of agreements that name none, and the revisit's due time after a
+# ticket is processed (working hours).
+SLA_DEFAULT_CALENDAR = env.str("SLA_DEFAULT_CALENDAR", default="cn-statutory")
+REVISIT_WITHIN_HOURS = env.int("REVISIT_WITHIN_HOURS", default=24)
+# Reminders (days before): agreement renewals and the end of a unit's warranty.
+RENEWAL_REMINDER_DAYS = env.int("RENEWAL_REMINDER_DAYS", default=30)
+WARRANTY_REMINDER_DAYS = env.int("WARRANTY_REMINDER_DAYS", default=30)
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from . import notifications
 from .services import record_heartbeat
 
 
@@ -14,3 +15,18 @@ def ping(value):
     """Echo task used to check a worker end to end."""
     record_heartbeat("ping")
     return value
+
+
+@shared_task(bind=True, max_retries=None)
+def deliver(self, delivery_id):
+    """Send one notification outbox row; on failure try again with back-off (the row counts the
+    attempts and gives up after NOTIFY_MAX_ATTEMPTS). Running it twice sends nothing twice."""
+    retry_in = notifications.send_delivery(delivery_id)
+    if retry_in is not None:
+        raise self.retry(countdown=retry_in)
+
+
+@shared_task
+def requeue_deliveries():
+    """Every minute from beat: queue outbox rows whose message was lost."""
+    return notifications.requeue_due()

@@ -19,10 +19,21 @@ org_patterns = [
     path(
         "service-points/<int:pk>/", views.ServicePointUpdateView.as_view(), name="servicepoint_edit"
     ),
+    path(
+        "service-points/<int:pk>/webhooks/<int:channel>/test/",
+        views.servicepoint_webhook_test,
+        name="servicepoint_webhook_test",
+    ),
     path("engineers/", views.EngineerListView.as_view(), name="engineer_list"),
     path("engineers/new/", views.EngineerCreateView.as_view(), name="engineer_create"),
     path("engineers/<int:pk>/", views.EngineerUpdateView.as_view(), name="engineer_edit"),
     path("status/", views.StatusView.as_view(), name="status"),
+]
+
+notification_patterns = [
+    path("", views.NotificationListView.as_view(), name="list"),
+    path("<int:pk>/read/", views.notification_read, name="read"),
+    path("read-all/", views.notification_read_all, name="read_all"),
 ]
 
 urlpatterns = [
@@ -32,6 +43,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/", include((org_patterns, "org"))),
+    path("notifications/", include((notification_patterns, "notifications"))),
     path("customers/", include("customers.urls")),
     path("tickets/", include("tickets.urls")),
     path("m/", include("tickets.mobile_urls")),

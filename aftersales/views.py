@@ -1,17 +1,23 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q
+from django.forms import TextInput, inlineformset_factory
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, ListView, TemplateView, UpdateView
 
 from customers.models import ProductLine
 
-from . import services
+from . import notifications, services
 from .access import AdministratorRequiredMixin, is_administrator, require_administrator
 from .forms import (
     EngineerForm,
@@ -21,7 +27,7 @@ from .forms import (
     ServicePointForm,
     UserForm,
 )
-from .models import EngineerProfile, Heartbeat, ServicePoint, User
+from .models import EngineerProfile, Heartbeat, Notification, ServicePoint, User, WebhookChannel
 from .roles import Role
 
 
@@ -221,11 +227,63 @@ class ServicePointCreateView(AdministratorRequiredMixin, CreateView):
         )
 
 
+WebhookChannelFormSet = inlineformset_factory(
+    ServicePoint,
+    WebhookChannel,
+    fields=["kind", "url", "secret", "events", "is_active"],
+    widgets={"secret": TextInput(attrs={"autocomplete": "off"})},
+    extra=1,
+    can_delete_extra=False,
+)
+
+
 class ServicePointUpdateView(ServicePointCreateView, UpdateView):
+    """The service point and its group robots (webhook channels), saved together."""
+
+    template_name = "aftersales/servicepoint_form.html"
+
+    def get_webhooks(self):
+        data = self.request.POST if self.request.method == "POST" else None
+        return WebhookChannelFormSet(data, instance=self.object, prefix="webhooks")
+
     def get_context_data(self, **kwargs):
+        kwargs.setdefault("webhooks", self.get_webhooks())
         ctx = super().get_context_data(**kwargs)
         ctx["title"] = _("Edit service point %(name)s") % {"name": self.object}
         return ctx
+
+    def form_valid(self, form):
+        webhooks = self.get_webhooks()
+        if not webhooks.is_valid():
+            return self.form_invalid(form, webhooks=webhooks)
+        with transaction.atomic():
+            response = super().form_valid(form)
+            webhooks.instance = self.object
+            webhooks.save()
+        return response
+
+    def form_invalid(self, form, webhooks=None):
+        webhooks = webhooks or self.get_webhooks()
+        webhooks.is_valid()  # show the robots' errors too
+        return self.render_to_response(self.get_context_data(form=form, webhooks=webhooks))
+
+
+@require_POST
+def servicepoint_webhook_test(request, pk, channel):
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('login')}?next={reverse('org:servicepoint_edit', args=[pk])}")
+    require_administrator(request.user)
+    channel = get_object_or_404(
+        WebhookChannel.objects.select_related("service_point"), pk=channel, service_point_id=pk
+    )
+    with transaction.atomic():
+        notifications.send_test_message(channel)
+    messages.success(
+        request,
+        _("A test message to %(channel)s was queued; it arrives within a minute.")
+        % {"channel": channel.get_kind_display()},
+    )
+    return redirect("org:servicepoint_edit", pk=pk)
 
 
 # Engineers -----------------------------------------------------------------------------------
@@ -293,3 +351,46 @@ class StatusView(AdministratorRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(heartbeats=Heartbeat.objects.order_by("name"), **kwargs)
+
+
+# Notifications (the bell) -------------------------------------------------------------------
+
+
+class NotificationListView(LoginRequiredMixin, ListView):
+    """The signed-in user's notifications, newest first; unread ones stand out."""
+
+    template_name = "aftersales/notification_list.html"
+    context_object_name = "notifications"
+
+    def get_paginate_by(self, queryset):
+        return settings.PAGE_SIZE
+
+    def get_queryset(self):
+        return Notification.objects.for_user(self.request.user).order_by("-created_at", "-pk")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        # Counted here once; the bell in base.html reuses it instead of counting again.
+        ctx["unread_notifications"] = notifications.unread_count(self.request.user)
+        return ctx
+
+
+@login_required
+@require_POST
+def notification_read(request, pk):
+    """Mark one notification read and open what it is about."""
+    notification = get_object_or_404(Notification.objects.for_user(request.user), pk=pk)
+    notifications.mark_read(notification)
+    url = notification.url
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(url)
+    return redirect("notifications:list")
+
+
+@login_required
+@require_POST
+def notification_read_all(request):
+    notifications.mark_all_read(request.user)
+    return redirect("notifications:list")

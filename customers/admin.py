@@ -5,6 +5,7 @@ from .models import (
     Contact,
     Customer,
     Equipment,
+    ImportJob,
     ProductLine,
     ProductModel,
     ServiceAgreement,
@@ -102,3 +103,21 @@ class ServiceAgreementAdmin(admin.ModelAdmin):
     search_fields = ["number", "name", "customer__name", "customer__code"]
     autocomplete_fields = ["customer", "equipment"]
     inlines = [SlaTargetInline]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Jobs are created by uploads and moved by the worker: read-only here."""
+
+    list_display = ["created_at", "user", "kind", "file_name", "state", "total_rows", "bad_rows"]
+    list_select_related = ["user"]
+    list_filter = ["state", "kind"]
+    search_fields = ["file_name", "user__username"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in ImportJob._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

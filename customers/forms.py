@@ -134,6 +134,7 @@ class AgreementForm(forms.ModelForm):
             "annual_fee",
             "start_date",
             "end_date",
+            "calendar",
             "equipment",
             "service_items",
             "terms",

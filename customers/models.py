@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -10,6 +11,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from aftersales.lib.validators import validate_cn_mobile
 from aftersales.models import Region, new_token
+from aftersales.roles import Role
 
 # A warranty or agreement ending within this many days is shown as "expiring soon".
 EXPIRING_SOON_DAYS = 30
@@ -332,6 +334,15 @@ class ServiceAgreement(models.Model):
     annual_fee = models.DecimalField(
         _("annual fee (CNY)"), max_digits=12, decimal_places=2, null=True, blank=True
     )
+    calendar = models.ForeignKey(
+        "aftersales.BusinessCalendar",
+        verbose_name=_("business calendar"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="agreements",
+        help_text=_("SLA clocks count in this calendar; empty: China's statutory working days."),
+    )
     is_default = models.BooleanField(
         _("default policy"),
         default=False,
@@ -419,3 +430,99 @@ class SlaTarget(models.Model):
 
 
 PRIORITY_ORDER = [Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW]
+
+
+class ImportJobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Importers see their own jobs; administrators see everyone's."""
+        if not user.has_perm("customers.import_masterdata"):
+            return self.none()
+        if user.has_role(Role.ADMINISTRATOR):
+            return self
+        return self.filter(user=user)
+
+
+class ImportJob(models.Model):
+    """A large master-data import, checked and then imported by a Celery task.
+
+    States: queued → checking → checked → (confirmed by the user) importing → done; checking
+    and importing may end in failed. Tasks move a job with compare-and-set updates
+    (`filter(pk=..., state=old).update(...)`), so a task delivered twice does nothing the
+    second time; the progress counters are written with plain updates from the worker.
+    """
+
+    class Kind(models.TextChoices):
+        # The keys of customers.resources.RESOURCES.
+        CUSTOMERS = "customers", _("Customers")
+        CONTACTS = "contacts", _("Contacts")
+        PRODUCTS = "products", _("Products")
+        EQUIPMENT = "equipment", _("Equipment")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        CHECKING = "checking", _("Checking")
+        CHECKED = "checked", _("Checked")
+        IMPORTING = "importing", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    # States in which a worker still has something to do: the job page keeps polling.
+    RUNNING_STATES = [State.QUEUED, State.CHECKING, State.IMPORTING]
+    FINISHED_STATES = [State.DONE, State.FAILED]
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="import_jobs",
+    )
+    kind = models.CharField(_("data"), max_length=20, choices=Kind.choices)
+    file_name = models.CharField(_("file"), max_length=200)
+    # Path in default_storage, chosen by the server; the file is deleted when the job ends.
+    file_path = models.CharField(_("stored file"), max_length=200, editable=False)
+    # The uploader's language: the worker writes the report's messages in it.
+    language = models.CharField(_("language"), max_length=10, default="zh-hans", editable=False)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.QUEUED, editable=False
+    )
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    bad_rows = models.PositiveIntegerField(_("rows with problems"), default=0)
+    # ImportReport.as_dict(): counts, the bad rows (at most MAX_LISTED_PROBLEMS), a preview.
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        indexes = [models.Index(fields=["user", "-created_at"], name="importjob_user_created")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.file_name}"
+
+    def get_absolute_url(self):
+        return reverse("customers:import_job", args=[self.pk])
+
+    @property
+    def is_running(self):
+        """A worker still has work to do (including a confirmed import not yet started)."""
+        return self.state in self.RUNNING_STATES or (
+            self.state == self.State.CHECKED and self.confirmed_at is not None
+        )
+
+    @property
+    def can_confirm(self):
+        return self.state == self.State.CHECKED and not self.bad_rows and not self.confirmed_at
+
+    @property
+    def percent(self):
+        if not self.total_rows:
+            return 0
+        return min(100, round(100 * self.rows_done / self.total_rows))

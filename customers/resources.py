@@ -3,13 +3,26 @@
 Columns are addressed by field name inside; files carry the column titles in the user's
 language, and either language's titles (or the field names) are accepted on import.
 Cell values that a spreadsheet would run as a formula are neutralised on export.
+
+The dashboard imports in chunks (`MasterDataResource.import_chunk`): the resources' fields and
+widgets read the cells, but instances are loaded and looked-up rows fetched once per chunk, and
+written with bulk_create/bulk_update. import-export's own row-by-row import (the admin's) costs
+several queries per row, which a 100,000-row file cannot afford.
 """
 
-from django.core.exceptions import ValidationError
-from django.utils import translation
+import dataclasses
+from itertools import chain
+
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.db import connection, models
+from django.db.models import F, Lookup, Q
+from django.db.models.fields import NOT_PROVIDED
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
+from phonenumber_field.phonenumber import to_python as phone_to_python
+from phonenumber_field.validators import validate_international_phonenumber
 
 from aftersales.lib.validators import normalize_cn_mobile
 from aftersales.models import Region
@@ -17,6 +30,29 @@ from aftersales.models import Region
 from .models import Contact, Customer, Equipment, ProductLine, ProductModel, Tag
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+
+class AnyOf(Lookup):
+    """`column = ANY(%s)`: a chunk's keys as one array parameter (PostgreSQL).
+
+    As `IN (%s, %s, …)`, binding a thousand parameters (psycopg parses each placeholder) costs
+    several times what running the query does.
+    """
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*params, self.rhs]
+
+
+def among(name, values):
+    """A filter for rows whose `name` is one of `values` (a chunk's worth)."""
+    values = list(values)
+    if values and connection.vendor == "postgresql":
+        return AnyOf(F(name), values)
+    return Q(**{f"{name}__in": values})
 
 
 def escape_formula(value):
@@ -29,20 +65,35 @@ def escape_formula(value):
 class LookupWidget(widgets.ForeignKeyWidget):
     """A foreign key by a natural key, with a message the user can act on."""
 
-    def __init__(self, model, field, label):
+    def __init__(self, model, field, label, only=None):
         super().__init__(model, field)
         self.label = label
+        # Columns a chunk's lookup loads, when the import needs no others of the row.
+        self.only = only
+        # {natural key: instance} of the chunk being imported (import_chunk fills it);
+        # None: look each value up in the database, as import-export's row-by-row import does.
+        self.cache = None
 
     def clean(self, value, row=None, **kwargs):
         if value in (None, ""):
             return None
         value = str(value).strip()
-        try:
-            return self.get_queryset(value, row, **kwargs).get(**{self.field: value})
-        except self.model.DoesNotExist:
+        if self.cache is not None:
+            found = self.cache.get(value)
+        else:
+            found = self.get_queryset(value, row, **kwargs).filter(**{self.field: value}).first()
+        if found is None:
             raise ValueError(
                 _("%(what)s “%(value)s” does not exist.") % {"what": self.label, "value": value}
-            ) from None
+            )
+        return found
+
+    def fetch(self, values):
+        """{natural key: instance} for the given keys, in one query."""
+        found = self.model.objects.filter(among(self.field, values))
+        if self.only:
+            found = found.only(*self.only)
+        return {str(getattr(obj, self.field)): obj for obj in found}
 
 
 class ChoiceWidget(widgets.Widget):
@@ -51,14 +102,20 @@ class ChoiceWidget(widgets.Widget):
     def __init__(self, choices):
         super().__init__()
         self.choices = choices
+        self._accepted = None
 
     def clean(self, value, row=None, **kwargs):
         if value in (None, ""):
             return None
         text = str(value).strip()
-        for choice_value, label in self.choices.choices:
-            if text == str(choice_value) or text in _labels(label):
-                return choice_value
+        if self._accepted is None:
+            # Worked out once: switching the language for every cell of a large file is slow.
+            self._accepted = {}
+            for choice_value, label in self.choices.choices:
+                for accepted in [str(choice_value), *_labels(label)]:
+                    self._accepted.setdefault(accepted, choice_value)
+        if text in self._accepted:
+            return self._accepted[text]
         allowed = "、".join(str(label) for _value, label in self.choices.choices)
         raise ValueError(
             _("“%(value)s” is not one of: %(allowed)s.") % {"value": text, "allowed": allowed}
@@ -84,11 +141,25 @@ class MobileWidget(widgets.CharWidget):
 
 
 class PhoneWidget(widgets.CharWidget):
+    """A phone number, parsed and validated once (the field's own validation formats it twice)."""
+
+    # Off while a checked file is imported (MasterDataResource.import_chunk).
+    validating = True
+
     def render(self, value, obj=None, **kwargs):
         return "" if not value else value.as_national
 
     def clean(self, value, row=None, **kwargs):
-        return str(super().clean(value, row, **kwargs) or "").strip()
+        text = str(super().clean(value, row, **kwargs) or "").strip()
+        if not text:
+            return ""
+        number = phone_to_python(text)
+        if self.validating:
+            try:
+                validate_international_phonenumber(number)
+            except ValidationError as e:
+                raise ValueError(e.messages[0]) from None
+        return number
 
 
 class BoolWidget(widgets.BooleanWidget):
@@ -143,6 +214,255 @@ class MasterDataResource(resources.ModelResource):
     def export_field(self, field, instance, **kwargs):
         return escape_formula(super().export_field(field, instance, **kwargs))
 
+    # -- Chunked import ------------------------------------------------------------------------
+
+    # Fields before_save_instance may fill in without a column for them in the file.
+    derived_fields = ()
+    # Fields whose widget does all of the model field's validation (the import skips the latter).
+    widget_validated_fields = ()
+    # Set by map_headers: the file's columns that are fields of this resource.
+    _columns = frozenset()
+    _present = ()
+    _foreign_keys = ()
+
+    def map_headers(self, titles):
+        """The file's column titles → field names, and the titles of ignored columns.
+
+        Raises ValidationError when a column that identifies rows is missing.
+        """
+        aliases = self.header_aliases()
+        names, unknown = [], []
+        for title in titles:
+            key = str(title or "").strip()
+            name = aliases.get(key.lower()) or aliases.get(key)
+            if name is None:
+                if key:
+                    unknown.append(key)
+                name = key
+            names.append(name)
+        missing = [str(self.title_for(n)) for n in self._meta.import_id_fields if n not in names]
+        if missing:
+            raise ValidationError(
+                _("The file lacks the column(s): %(columns)s.") % {"columns": "、".join(missing)}
+            )
+        self._columns = {n for n in names if n in self.fields}
+        self.widget_validated = [n for n in self.widget_validated_fields if n in self._columns]
+        # (resource field, model field) of the file's columns, except many-to-many ones.
+        self._present = [
+            (field, self._model_field(field))
+            for field in self.get_import_fields()
+            if field.column_name in self._columns
+            and not isinstance(field.widget, widgets.ManyToManyWidget)
+        ]
+        self._foreign_keys = [f for f in self._meta.model._meta.concrete_fields if f.is_relation]
+        return names, unknown
+
+    def import_chunk(self, rows, *, commit, validate_fields=True):
+        """Check a chunk of rows and, with commit=True and no bad row, write it.
+
+        `rows` is a list of (line, {field name: cell}). The checks are those of the row-by-row
+        import: the widgets, the model's field validation and, as `check_row`, the rules the
+        database enforces beyond the row's key. The cost is one query per looked-up column and
+        one for the chunk's existing rows, then bulk writes. A key seen twice in a chunk updates
+        the instance of its first row, as the row-by-row import would.
+
+        validate_fields=False skips the model's field validation, which depends on the cells
+        alone: for a file that passed the check unchanged. Everything that depends on the
+        database (looked-up rows, existing rows, check_row) is checked again.
+        """
+        result = ChunkResult()
+        for field in self.fields.values():
+            if hasattr(field.widget, "validating"):
+                field.widget.validating = validate_fields
+        self.prepare_chunk(rows, commit=commit)
+        keyed = []
+        for line, row in rows:
+            try:
+                keyed.append((line, row, self.row_key(row)))
+            except ValidationError as e:
+                result.problems.append((line, self.problem_messages(e), row))
+        existing = self.existing_instances({key for _line, _row, key in keyed if key})
+        seen, creates, updates = {}, {}, {}
+        for line, row, key in keyed:
+            instance = (seen.get(key) or existing.get(key)) if key else None
+            before = None if instance is None else self.snapshot(instance)
+            if instance is None:
+                instance = self.init_instance(row)
+            errors = self.apply_row(instance, row)
+            if not errors and before is not None and self.snapshot(instance) == before:
+                result.unchanged += 1
+                if key:
+                    seen[key] = instance
+                continue
+            errors = self.validate_row(instance, errors, validate_fields=validate_fields)
+            if errors:
+                result.problems.append((line, self.problem_messages(ValidationError(errors)), row))
+                continue
+            self.before_save_instance(instance, row)
+            if key:
+                seen[key] = instance
+            if before is None:
+                result.new += 1
+            else:
+                result.updated += 1
+            (updates if instance.pk else creates)[id(instance)] = instance
+        result.problems.sort(key=lambda problem: problem[0])
+        if commit and not result.problems:
+            self.write_chunk(list(creates.values()), list(updates.values()))
+        return result
+
+    def prepare_chunk(self, rows, *, commit):
+        """Fetch the rows that the chunk's looked-up columns name, one query per column."""
+        for field in self.fields.values():
+            if isinstance(field.widget, LookupWidget) and field.column_name in self._columns:
+                values = {
+                    str(row[field.column_name]).strip()
+                    for _line, row in rows
+                    if row.get(field.column_name) not in (None, "")
+                }
+                field.widget.cache = field.widget.fetch(values) if values else {}
+
+    def row_key(self, row):
+        """The row's import key as database values, or None when part of it is empty."""
+        key, errors = [], {}
+        for name in self._meta.import_id_fields:
+            field = self.fields[name]
+            try:
+                value = field.clean(row)
+                if isinstance(value, models.Model):
+                    value = value.pk
+                elif value not in (None, ""):
+                    value = self._model_field(field).to_python(value)
+            except ValueError as e:
+                errors[field.attribute] = [ValidationError(str(e))]
+                continue
+            except ValidationError as e:
+                errors[field.attribute] = e.error_list
+                continue
+            key.append(value)
+        if errors:
+            raise ValidationError(errors)
+        if any(value in (None, "") for value in key):
+            return None  # a new row; the model's validation names the empty column
+        return tuple(key)
+
+    def existing_queryset(self):
+        return self._meta.model._default_manager.all()
+
+    def existing_instances(self, keys):
+        """{key: instance} of the rows in the database that the chunk's keys match."""
+        if not keys:
+            return {}
+        attnames = [self._model_field(self.fields[n]).attname for n in self._meta.import_id_fields]
+        found = self.existing_queryset()
+        for i, attname in enumerate(attnames):
+            # Per column, a superset for composite keys; matched exactly below.
+            found = found.filter(among(attname, {key[i] for key in keys}))
+        instances = ((tuple(getattr(o, a) for a in attnames), o) for o in found)
+        return {key: obj for key, obj in instances if key in keys}
+
+    def snapshot(self, instance):
+        """The values the file can change, to tell an unchanged row from an updated one."""
+        return tuple(getattr(instance, model_field.attname) for _f, model_field in self._present)
+
+    def apply_row(self, instance, row):
+        """Set the row's cells on the instance; {attribute: [ValidationError]} for bad cells."""
+        errors = {}
+        for field, model_field in self._present:
+            try:
+                if field.attribute == field.column_name and self._plain(field):
+                    # Field.save() without its generality (nested attributes, defaults):
+                    # this runs for every cell of the file.
+                    setattr(instance, field.attribute, field.widget.clean(row[field.column_name]))
+                else:
+                    field.save(instance, row)
+            except (ValueError, ArithmeticError) as e:
+                # IntegerWidget lets decimal's errors through, with no useful message.
+                message = str(e) if isinstance(e, ValueError) else _("Enter a whole number.")
+                errors[field.attribute] = [ValidationError(message, code="invalid")]
+                continue
+            if (
+                getattr(instance, model_field.attname) is None
+                and isinstance(model_field, models.CharField | models.TextField)
+                and not model_field.null
+            ):
+                # An empty Excel cell reads as None; the column stores "".
+                setattr(instance, model_field.attname, "")
+        return errors
+
+    def validate_row(self, instance, errors, *, validate_fields=True):
+        """The model's field validation, without its queries (foreign keys, unique checks)."""
+        foreign_keys = self._foreign_keys
+        if validate_fields:
+            try:
+                instance.full_clean(
+                    exclude={*errors, *(f.name for f in foreign_keys), *self.widget_validated},
+                    validate_unique=False,
+                    validate_constraints=False,
+                )
+            except ValidationError as e:
+                errors = e.update_error_dict(errors)
+        for fk in foreign_keys:
+            # The looked-up columns were found in the chunk's query; what remains is "required".
+            # (A cached unsaved instance is a product line that the import will create.)
+            missing = getattr(instance, fk.attname) is None
+            if missing and fk.get_cached_value(instance, None) is None and not fk.null:
+                errors.setdefault(fk.name, [ValidationError(fk.error_messages["null"])])
+        if not errors:
+            errors = self.check_row(instance)
+        return errors
+
+    def check_row(self, instance):
+        """Rules the database enforces beyond the key ({name: [errors]}); none by default."""
+        return {}
+
+    def write_chunk(self, creates, updates):
+        model = self._meta.model
+        if updates:
+            # auto_now fields are set by save() and bulk_create, not by bulk_update.
+            now = timezone.now()
+            auto_now = [f for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
+            for instance in updates:
+                for f in auto_now:
+                    setattr(instance, f.attname, now)
+            keys = set(self._meta.import_id_fields)
+            names = [m.name for field, m in self._present if field.column_name not in keys]
+            names += [*self.derived_fields, *(f.name for f in auto_now)]
+            if names:
+                model.objects.bulk_update(updates, list(dict.fromkeys(names)), batch_size=500)
+        if creates:
+            model.objects.bulk_create(creates, batch_size=1000)
+
+    def problem_messages(self, error):
+        messages = []
+        for name, texts in error.message_dict.items():
+            prefix = "" if name == NON_FIELD_ERRORS else f"{self._title_of(name)}: "
+            messages += [prefix + text for text in texts]
+        return messages
+
+    def _title_of(self, name):
+        if name in self.fields:
+            return self.title_for(name)
+        try:
+            return self._meta.model._meta.get_field(name).verbose_name
+        except FieldDoesNotExist:
+            return name
+
+    def _model_field(self, field):
+        return self._meta.model._meta.get_field(field.attribute.split("__")[0])
+
+    @staticmethod
+    def _plain(field):
+        return not field.readonly and field.default is NOT_PROVIDED and field.saves_null_values
+
+
+@dataclasses.dataclass
+class ChunkResult:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list = dataclasses.field(default_factory=list)  # (line, [messages], row)
+
 
 class CustomerResource(MasterDataResource):
     code = fields.Field(attribute="code")
@@ -159,6 +479,8 @@ class CustomerResource(MasterDataResource):
     )
     notes = fields.Field(attribute="notes")
 
+    widget_validated_fields = ("phone",)
+
     class Meta(MasterDataResource.Meta):
         model = Customer
         import_id_fields = ["code"]
@@ -174,11 +496,75 @@ class CustomerResource(MasterDataResource):
     def get_export_queryset(self, request=None):
         return Customer.objects.select_related("region").prefetch_related("tags")
 
+    # Chunked import: tags are read here, not by the ManyToManyWidget (a query per row).
+
+    def prepare_chunk(self, rows, *, commit):
+        super().prepare_chunk(rows, commit=commit)
+        self._tags = {}  # id(instance) → (instance, the tag names its row sets)
+        if "tags" not in self._columns:
+            return
+        names = {name for _line, row in rows for name in _tag_names(row.get("tags"))}
+        if commit:
+            # A new tag in a file is created, inside the import's transaction.
+            valid = [n for n in names if len(n) <= Tag._meta.get_field("name").max_length]
+            Tag.objects.bulk_create([Tag(name=n) for n in valid], ignore_conflicts=True)
+        self._tag_ids = dict(Tag.objects.filter(among("name", names)).values_list("name", "pk"))
+
+    def existing_queryset(self):
+        queryset = super().existing_queryset()
+        return queryset.prefetch_related("tags") if "tags" in self._columns else queryset
+
+    def snapshot(self, instance):
+        if "tags" not in self._columns:
+            return super().snapshot(instance)
+        if id(instance) in self._tags:
+            tags = self._tags[id(instance)][1]
+        else:
+            tags = [t.name for t in instance.tags.all()] if instance.pk else []
+        return (*super().snapshot(instance), frozenset(tags))
+
+    def apply_row(self, instance, row):
+        errors = super().apply_row(instance, row)
+        if "tags" in row:
+            names = _tag_names(row["tags"])
+            name_field = Tag._meta.get_field("name")
+            for name in names:
+                try:
+                    name_field.run_validators(name)
+                except ValidationError as e:
+                    errors.setdefault("tags", []).extend(e.error_list)
+            # Keyed by identity; holding the instance keeps its id from being reused.
+            self._tags[id(instance)] = (instance, names)
+        return errors
+
+    def write_chunk(self, creates, updates):
+        super().write_chunk(creates, updates)
+        tagged = [o for o in chain(updates, creates) if id(o) in self._tags]
+        if not tagged:
+            return
+        through = Customer.tags.through
+        changed = [o.pk for o in updates if id(o) in self._tags]
+        if changed:
+            through.objects.filter(among("customer_id", changed)).delete()
+        through.objects.bulk_create(
+            [
+                through(customer_id=o.pk, tag_id=self._tag_ids[name])
+                for o in tagged
+                for name in self._tags[id(o)][1]
+            ],
+            batch_size=1000,
+        )
+
+
+def _tag_names(value):
+    names = (name.strip() for name in str(value or "").split("|"))
+    return list(dict.fromkeys(name for name in names if name))
+
 
 class ContactResource(MasterDataResource):
     customer = fields.Field(
         attribute="customer",
-        widget=LookupWidget(Customer, "code", gettext_lazy("Customer")),
+        widget=LookupWidget(Customer, "code", gettext_lazy("Customer"), only=["code"]),
     )
     name = fields.Field(attribute="name")
     title = fields.Field(attribute="title")
@@ -195,6 +581,28 @@ class ContactResource(MasterDataResource):
 
     def get_export_queryset(self, request=None):
         return Contact.objects.select_related("customer").order_by("customer__code", "pk")
+
+    def prepare_chunk(self, rows, *, commit):
+        super().prepare_chunk(rows, commit=commit)
+        # One primary contact per customer (a partial unique index): the chunk's customers'
+        # primary contacts now, updated row by row below as the row-by-row import would see them.
+        customers = [c.pk for c in self.fields["customer"].widget.cache.values()]
+        primaries = Contact.objects.filter(among("customer_id", customers), is_primary=True)
+        self._primary = dict(primaries.values_list("customer_id", "pk"))
+
+    def check_row(self, instance):
+        holder = self._primary.get(instance.customer_id)
+        me = instance.pk or ("new", id(instance))
+        if instance.is_primary and holder not in (None, me):
+            constraint = next(
+                c for c in Contact._meta.constraints if c.name == "contact_one_primary_per_customer"
+            )
+            return {"is_primary": [ValidationError(constraint.get_violation_error_message())]}
+        if instance.is_primary:
+            self._primary[instance.customer_id] = me
+        elif holder == me:
+            self._primary[instance.customer_id] = None
+        return {}
 
 
 class ProductModelResource(MasterDataResource):
@@ -220,6 +628,31 @@ class ProductModelResource(MasterDataResource):
     def get_export_queryset(self, request=None):
         return ProductModel.objects.select_related("line")
 
+    def prepare_chunk(self, rows, *, commit):
+        super().prepare_chunk(rows, commit=commit)
+        if "line" not in self._columns:
+            return
+        lines = self.fields["line"].widget.cache
+        missing = {name for name in self._line_names(rows) if name not in lines}
+        if not missing:
+            return
+        if not commit:
+            # Checking only: the line would be created, so the row is fine.
+            lines.update({name: ProductLine(name=name) for name in missing})
+            return
+        taken = set(ProductLine.objects.values_list("code", flat=True))
+        number, new = ProductLine.objects.count(), []
+        for name in sorted(missing):
+            number += 1
+            while f"L{number:03d}" in taken:
+                number += 1
+            new.append(ProductLine(code=f"L{number:03d}", name=name))
+        for line in ProductLine.objects.bulk_create(new):
+            lines[line.name] = line
+
+    def _line_names(self, rows):
+        return {str(row.get("line") or "").strip() for _line, row in rows} - {""}
+
 
 class EquipmentResource(MasterDataResource):
     product_model = fields.Field(
@@ -228,7 +661,8 @@ class EquipmentResource(MasterDataResource):
     )
     serial_no = fields.Field(attribute="serial_no")
     customer = fields.Field(
-        attribute="customer", widget=LookupWidget(Customer, "code", gettext_lazy("Customer"))
+        attribute="customer",
+        widget=LookupWidget(Customer, "code", gettext_lazy("Customer"), only=["code"]),
     )
     install_address = fields.Field(attribute="install_address")
     install_date = fields.Field(attribute="install_date", widget=DateWidget())
@@ -255,6 +689,8 @@ class EquipmentResource(MasterDataResource):
             "status",
         ]
 
+    derived_fields = ("warranty_end", "status")
+
     def before_save_instance(self, instance, row, **kwargs):
         if not instance.warranty_end:
             instance.warranty_end = instance.default_warranty_end()
@@ -271,25 +707,3 @@ RESOURCES = {
     "products": (gettext_lazy("Products"), ProductModelResource),
     "equipment": (gettext_lazy("Equipment"), EquipmentResource),
 }
-
-
-def rename_headers(dataset, resource):
-    """Map the file's column titles to field names; unknown columns are reported."""
-    aliases = resource.header_aliases()
-    headers, unknown = [], []
-    for title in dataset.headers or []:
-        key = str(title or "").strip()
-        name = aliases.get(key.lower()) or aliases.get(key)
-        if name is None:
-            unknown.append(key)
-            name = key
-        headers.append(name)
-    dataset.headers = headers
-    missing = [
-        str(resource.title_for(n)) for n in resource._meta.import_id_fields if n not in headers
-    ]
-    if missing:
-        raise ValidationError(
-            _("The file lacks the column(s): %(columns)s.") % {"columns": "、".join(missing)}
-        )
-    return unknown

@@ -1,18 +1,25 @@
+import codecs
+import csv
+import io
+import logging
 import re
 import secrets
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from itertools import batched
 
-import tablib
+import openpyxl
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.files.base import ContentFile
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .models import Customer
-from .resources import RESOURCES, rename_headers
+from .models import Contact, Customer, Equipment, ImportJob, ProductLine, ProductModel, Tag
+from .resources import RESOURCES
+
+logger = logging.getLogger(__name__)
 
 # -- Customers -------------------------------------------------------------------------------
 
@@ -52,27 +59,19 @@ def save_customer(form, contacts):
 
 
 # -- Import / export -------------------------------------------------------------------------
+#
+# An import is read from a stored file in chunks, twice: a check that writes nothing and lists
+# every bad row, then, once the user confirms, the import itself in one transaction. Small files
+# are checked in the request; larger ones (settings.IMPORT_BACKGROUND_ROWS) by Celery tasks that
+# an ImportJob tracks. Both run check_import and commit_import.
+
+# Rows per chunk: per chunk, one query per looked-up column, one for existing rows, bulk writes.
+IMPORT_CHUNK_ROWS = 2000
+# Bad rows kept for the report (all are counted); the preview shows the first rows of the file.
+MAX_LISTED_PROBLEMS = 1000
+PREVIEW_ROWS = 20
 
 _UPLOAD_DIR = "imports"
-
-
-def keep_upload(name, content):
-    """Store a checked file until it is confirmed; returns a server-chosen path."""
-    suffix = re.sub(r"[^.A-Za-z0-9]", "", name[-6:]) if "." in name else ""
-    path = f"{_UPLOAD_DIR}/{secrets.token_hex(16)}{suffix}"
-    return default_storage.save(path, ContentFile(content))
-
-
-def take_upload(path):
-    """Read and delete a kept file; None when it is gone or the path is not ours."""
-    if not path.startswith(_UPLOAD_DIR + "/") or ".." in path or not default_storage.exists(path):
-        return None
-    with default_storage.open(path, "rb") as f:
-        content = f.read()
-    default_storage.delete(path)
-    return content
-
-
 _EXTENSIONS = {".xlsx": "xlsx", ".csv": "csv"}
 
 
@@ -80,46 +79,121 @@ class ImportFileError(Exception):
     """The file cannot be read; its message is for the user."""
 
 
-def read_dataset(name, content: bytes):
+def file_format(name):
     ext = re.search(r"\.[A-Za-z0-9]+$", name or "")
     fmt = _EXTENSIONS.get(ext.group(0).lower()) if ext else None
     if fmt is None:
         raise ImportFileError(_("Upload an Excel (.xlsx) or CSV (.csv) file."))
-    try:
-        if fmt == "csv":
-            dataset = tablib.Dataset().load(_decode_csv(content), format="csv")
-        else:
-            dataset = tablib.Dataset().load(content, format="xlsx")
-    except ImportFileError:
-        raise
-    except Exception:
-        raise ImportFileError(
-            _("The file could not be read as %(format)s.") % {"format": fmt.upper()}
-        ) from None
-    if not dataset.headers:
-        raise ImportFileError(_("The file is empty."))
-    if len(dataset) > settings.IMPORT_MAX_ROWS:
-        raise ImportFileError(
-            _("The file has %(rows)s rows; at most %(max)s can be imported at once.")
-            % {"rows": len(dataset), "max": settings.IMPORT_MAX_ROWS}
-        )
-    # Excel pads with empty rows at the end; drop rows that are entirely empty.
-    empty = [i for i, row in enumerate(dataset) if all(v in (None, "") for v in row)]
-    for i in reversed(empty):
-        del dataset[i]
-    if not len(dataset):
-        raise ImportFileError(_("The file has no data rows."))
-    return dataset
+    return fmt
 
 
-def _decode_csv(content):
-    # Chinese Excel saves CSV as GB18030; everything else is UTF-8 (with or without BOM).
-    for encoding in ("utf-8-sig", "gb18030"):
+def keep_upload(upload):
+    """Store an uploaded file (streamed, not read into memory); returns a server-chosen path."""
+    suffix = "." + file_format(upload.name)
+    return default_storage.save(f"{_UPLOAD_DIR}/{secrets.token_hex(16)}{suffix}", upload)
+
+
+def is_kept_upload(path):
+    return (
+        isinstance(path, str)
+        and path.startswith(_UPLOAD_DIR + "/")
+        and ".." not in path
+        and default_storage.exists(path)
+    )
+
+
+def discard_upload(path):
+    if is_kept_upload(path):
+        default_storage.delete(path)
+
+
+@contextmanager
+def open_rows(name, path):
+    """(column titles, rows, declared) of a stored file; rows yields (line, cells) as needed.
+
+    Line 1 is the header. Rows that are entirely empty (Excel pads sheets with them) are
+    skipped; short rows are padded to the header's width. `declared` is the number of rows an
+    Excel sheet says it has (empty ones included), or None.
+    """
+    fmt = file_format(name)
+    unreadable = ImportFileError(
+        _("The file could not be read as %(format)s.") % {"format": fmt.upper()}
+    )
+    with default_storage.open(path, "rb") as f:
         try:
-            return content.decode(encoding)
+            if fmt == "csv":
+                encoding = _csv_encoding(f)
+                text = io.TextIOWrapper(f, encoding=encoding, newline="")
+                records = csv.reader(text)
+                book = declared = None
+            else:
+                # Read-only mode streams the sheet instead of loading every cell.
+                book = openpyxl.load_workbook(f, read_only=True, data_only=True)
+                records = book.active.iter_rows(values_only=True)
+                declared = book.active.max_row and book.active.max_row - 1
+            titles = list(next(records, None) or [])
+        except ImportFileError:
+            raise
+        except Exception:
+            raise unreadable from None
+        if not any(t not in (None, "") for t in titles):
+            raise ImportFileError(_("The file is empty."))
+
+        def rows():
+            width = len(titles)
+            try:
+                for line, cells in enumerate(records, start=2):
+                    cells = list(cells[:width])
+                    if all(v in (None, "") for v in cells):
+                        continue
+                    yield line, cells + [None if book else ""] * (width - len(cells))
+            except Exception:
+                raise unreadable from None
+
+        try:
+            yield titles, rows(), declared
+        finally:
+            if book is not None:
+                book.close()
+
+
+def _csv_encoding(f):
+    # Chinese Excel saves CSV as GB18030; everything else is UTF-8 (with or without BOM).
+    # Checked over the whole file, block by block, before the first row is read.
+    for encoding in ("utf-8-sig", "gb18030"):
+        f.seek(0)
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            while block := f.read(1 << 16):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
+        f.seek(0)
+        return encoding
     raise ImportFileError(_("The CSV file is neither UTF-8 nor GB18030 encoded."))
+
+
+def count_rows(name, path):
+    """The data rows of a stored file, to choose between the request and a background job.
+
+    Refuses files that are unreadable, empty or too long. For Excel, the size the sheet
+    declares (with trailing empty rows) is taken when it is within bounds: reading a large
+    sheet only to count its rows would keep the request waiting.
+    """
+    with open_rows(name, path) as (_titles, rows, declared):
+        if declared is not None and declared <= settings.IMPORT_MAX_ROWS:
+            total = declared
+        else:
+            total = sum(1 for _row in rows)
+    if not total:
+        raise ImportFileError(_("The file has no data rows."))
+    if total > settings.IMPORT_MAX_ROWS:
+        raise ImportFileError(
+            _("The file has %(rows)s rows; at most %(max)s can be imported at once.")
+            % {"rows": total, "max": settings.IMPORT_MAX_ROWS}
+        )
+    return total
 
 
 @dataclass
@@ -136,74 +210,316 @@ class ImportReport:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
-    problems: list = field(default_factory=list)
+    problem_count: int = 0
+    problems: list = field(default_factory=list)  # the first MAX_LISTED_PROBLEMS
     ignored_columns: list = field(default_factory=list)
     preview: list = field(default_factory=list)
     headers: list = field(default_factory=list)
 
     @property
     def ok(self):
-        return not self.problems
+        return not self.problem_count
+
+    @property
+    def unlisted_problems(self):
+        return self.problem_count - len(self.problems)
+
+    def add_problem(self, line, messages, values):
+        self.problem_count += 1
+        if len(self.problems) < MAX_LISTED_PROBLEMS:
+            values = {str(k): _plain(v) for k, v in values.items()}
+            self.problems.append(RowProblem(line, [str(m) for m in messages], values))
+
+    def as_dict(self):
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data):
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["problems"] = [RowProblem(**p) for p in known.get("problems", [])]
+        return cls(**known)
 
 
-def import_masterdata(kind, dataset, *, commit):
-    """Dry-run (commit=False) or import a dataset. Any bad row → nothing is written."""
-    resource = RESOURCES[kind][1]()
-    report = ImportReport(kind=kind, total=len(dataset))
+def _plain(value):
+    """A cell as JSON can store it (Excel gives dates and times)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def receive_import(user, kind, upload):
+    """Store and count an uploaded file: a large one becomes a job, a small one is checked now.
+
+    Returns (job, None, None) for a job, else (None, report, path), where path is the kept
+    file (for the confirmation step) or None when a row is bad. Raises ImportFileError when
+    the file cannot be imported at all; nothing is kept then.
+    """
+    path = keep_upload(upload)
     try:
-        report.ignored_columns = rename_headers(dataset, resource)
-    except ValidationError as e:
-        report.problems.append(RowProblem(1, e.messages, {}))
-        return report
-    titles = {name: str(resource.title_for(name)) for name in resource.fields}
-    with transaction.atomic():
-        try:
-            result = resource.import_data(
-                dataset,
-                dry_run=not commit,
-                raise_errors=False,
-                use_transactions=True,
-                rollback_on_validation_errors=True,
-            )
-        except IntegrityError as e:  # a conflict only the database saw
-            transaction.set_rollback(True)
-            report.problems.append(RowProblem(1, [str(e)], {}))
-            return report
-        for number, errors in result.row_errors():
-            report.problems.append(
-                RowProblem(
-                    number + 1,
-                    [_error_text(err.error) for err in errors],
-                    dict(zip(dataset.headers, dataset[number - 1], strict=False)),
-                )
-            )
-        for invalid in result.invalid_rows:
-            messages = []
-            for name, errs in invalid.error_dict.items():
-                prefix = "" if name == NON_FIELD_ERRORS else f"{titles.get(name, name)}: "
-                messages += [prefix + str(m) for m in errs]
-            report.problems.append(RowProblem(invalid.number + 1, messages, invalid.values))
-        report.problems.sort(key=lambda p: p.line)
-        totals = result.totals
-        report.new, report.updated, report.unchanged = (
-            totals["new"],
-            totals["update"],
-            totals["skip"],
-        )
-        if report.problems:
-            transaction.set_rollback(True)
-    report.headers = [titles[n] for n in resource.fields if n in dataset.headers]
-    names = [n for n in resource.fields if n in dataset.headers]
-    report.preview = [[row.get(n, "") for n in names] for row in dataset.dict[:20]]
+        rows = count_rows(upload.name, path)
+        if rows > settings.IMPORT_BACKGROUND_ROWS:
+            return start_import_job(user, kind, upload.name, path, rows), None, None
+        report = check_import(kind, upload.name, path)
+    except Exception:
+        discard_upload(path)
+        raise
+    if not report.ok:
+        discard_upload(path)
+        path = None
+    return None, report, path
+
+
+def check_import(kind, name, path, *, progress=None):
+    """Check every row of a stored file; nothing is written. progress(rows) after each chunk."""
+    return _import_file(kind, name, path, commit=False, progress=progress)
+
+
+class _Refused(Exception):
+    def __init__(self, report):
+        self.report = report
+
+
+def commit_import(kind, name, path, *, progress=None, on_success=None):
+    """Import a stored file in one transaction: every row, or none when any row is bad.
+
+    The file was checked before, but the data may have changed since: the rows are checked
+    again as they are written, and the first bad chunk rolls everything back.
+    `on_success(report)` runs inside the transaction, so what it writes commits with the rows.
+    """
+    try:
+        with transaction.atomic():
+            report = _import_file(kind, name, path, commit=True, progress=progress)
+            if not report.ok:
+                raise _Refused(report)
+            if on_success is not None:
+                on_success(report)
+    except _Refused as refused:
+        return refused.report
     return report
 
 
-def _error_text(error):
-    if isinstance(error, ValidationError):
-        return "; ".join(error.messages)
-    if isinstance(error, IntegrityError):
-        return _("This row conflicts with data already saved (a duplicate key).")
-    return str(error)
+def _import_file(kind, name, path, *, commit, progress):
+    # The commit pass does not repeat the check's field validation, which depends on the cells
+    # alone: the file is the one that was checked (stored under a name the server chose).
+    resource = RESOURCES[kind][1]()
+    report = ImportReport(kind=kind)
+    with open_rows(name, path) as (titles, rows, _declared):
+        try:
+            names, report.ignored_columns = resource.map_headers(titles)
+        except ValidationError as e:
+            report.add_problem(1, e.messages, {})
+            return report
+        shown = [n for n in resource.fields if n in names]
+        report.headers = [str(resource.title_for(n)) for n in shown]
+        for chunk in batched(rows, IMPORT_CHUNK_ROWS):
+            records = [(line, dict(zip(names, cells, strict=True))) for line, cells in chunk]
+            for _line, row in records[: PREVIEW_ROWS - len(report.preview)]:
+                report.preview.append([_plain(row.get(n, "")) for n in shown])
+            if report.total + len(records) > settings.IMPORT_MAX_ROWS:
+                total = report.total + len(records) + sum(1 for _row in rows)
+                raise ImportFileError(
+                    _("The file has %(rows)s rows; at most %(max)s can be imported at once.")
+                    % {"rows": total, "max": settings.IMPORT_MAX_ROWS}
+                )
+            try:
+                result = resource.import_chunk(records, commit=commit, validate_fields=not commit)
+            except (IntegrityError, DataError) as e:
+                # A conflict only the database saw (another user's change since the check);
+                # the transaction is broken, so stop here: the caller rolls it back.
+                if not commit:
+                    raise
+                report.add_problem(
+                    records[0][0],
+                    [
+                        _database_error_text(e),
+                        _("The conflict is in lines %(first)s–%(last)s.")
+                        % {"first": records[0][0], "last": records[-1][0]},
+                    ],
+                    {},
+                )
+                return report
+            report.total += len(records)
+            report.new += result.new
+            report.updated += result.updated
+            report.unchanged += result.unchanged
+            for line, messages, row in result.problems:
+                report.add_problem(line, messages, row)
+            if commit and not report.ok:
+                return report  # nothing will be written: no need to read on
+            if progress is not None:
+                progress(report.total)
+    if not report.total and report.ok:
+        raise ImportFileError(_("The file has no data rows."))
+    return report
+
+
+def _database_error_text(error):
+    """The violated constraint's own message when the database names it."""
+    name = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+    for model in (Customer, Contact, Equipment, ProductModel, ProductLine, Tag):
+        for constraint in model._meta.constraints:
+            if name and constraint.name == name:
+                return str(constraint.get_violation_error_message())
+    return _("This row conflicts with data already saved (a duplicate key).")
+
+
+# -- Import jobs (large files, run by customers.tasks) ---------------------------------------
+
+
+def start_import_job(user, kind, name, path, rows):
+    """Record a job for a stored file and have a worker check it (after this transaction)."""
+    from . import tasks  # tasks imports this module
+
+    job = ImportJob.objects.create(
+        user=user,
+        kind=kind,
+        file_name=name[-200:],
+        file_path=path,
+        total_rows=rows,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+    )
+    tasks.check_import_job.delay_on_commit(job.pk)
+    return job
+
+
+def run_import_check(job_id):
+    """Check a queued job's file and store the report (tasks.check_import_job).
+
+    Only a queued job is taken, so a task delivered twice does nothing the second time.
+    Side effects: the job's progress, state and report; the file is deleted if a row is bad.
+    """
+    taken = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.QUEUED).update(
+        state=ImportJob.State.CHECKING, rows_done=0
+    )
+    if not taken:
+        return
+    job = ImportJob.objects.get(pk=job_id)
+
+    def progress(rows):
+        ImportJob.objects.filter(pk=job_id).update(rows_done=rows)
+
+    with translation.override(job.language):
+        try:
+            report = check_import(job.kind, job.file_name, job.file_path, progress=progress)
+        except ImportFileError as e:
+            _fail_job(job, str(e))
+            return
+        except Exception:
+            _fail_job(job, _("The check stopped because of an internal error."))
+            raise
+    ImportJob.objects.filter(pk=job_id, state=ImportJob.State.CHECKING).update(
+        state=ImportJob.State.CHECKED,
+        total_rows=report.total,
+        rows_done=report.total,
+        bad_rows=report.problem_count,
+        report=report.as_dict(),
+        checked_at=timezone.now(),
+    )
+    if not report.ok:
+        discard_upload(job.file_path)
+
+
+def confirm_import_job(job):
+    """The user's go-ahead for a checked job; False when it was given before or rows are bad."""
+    from . import tasks  # tasks imports this module
+
+    confirmed = ImportJob.objects.filter(
+        pk=job.pk, state=ImportJob.State.CHECKED, bad_rows=0, confirmed_at=None
+    ).update(confirmed_at=timezone.now())
+    if confirmed:
+        tasks.commit_import_job.delay_on_commit(job.pk)
+    return bool(confirmed)
+
+
+def run_import_commit(job_id):
+    """Import a confirmed job's file in one transaction (tasks.commit_import_job).
+
+    Only a confirmed, checked job is taken, so a repeated task does nothing. The job is marked
+    done in the import's own transaction: either the rows and "done" are saved, or neither and
+    the job is marked failed with the reason. The file is deleted at the end.
+    """
+    taken = ImportJob.objects.filter(
+        pk=job_id, state=ImportJob.State.CHECKED, bad_rows=0, confirmed_at__isnull=False
+    ).update(state=ImportJob.State.IMPORTING, rows_done=0)
+    if not taken:
+        return
+    job = ImportJob.objects.get(pk=job_id)
+
+    def finish(report):
+        ImportJob.objects.filter(pk=job_id).update(
+            state=ImportJob.State.DONE,
+            rows_done=report.total,
+            report=report.as_dict(),
+            finished_at=timezone.now(),
+        )
+
+    progress = _ProgressWriter(job_id)
+    try:
+        with translation.override(job.language):
+            try:
+                report = commit_import(
+                    job.kind, job.file_name, job.file_path, progress=progress, on_success=finish
+                )
+            except ImportFileError as e:
+                _fail_job(job, str(e))
+                return
+            except Exception:
+                _fail_job(job, _("The import stopped because of an internal error."))
+                raise
+            if not report.ok:
+                _fail_job(
+                    job,
+                    _("The data changed since the check; nothing was imported."),
+                    report,
+                )
+    finally:
+        progress.close()
+        discard_upload(job.file_path)
+
+
+def _fail_job(job, reason, report=None):
+    """Mark a job failed; its import, if any, has been rolled back. The file is deleted."""
+    changes = {"state": ImportJob.State.FAILED, "error": reason, "finished_at": timezone.now()}
+    if report is not None:
+        changes |= {"report": report.as_dict(), "bad_rows": report.problem_count}
+    ImportJob.objects.filter(pk=job.pk).update(**changes)
+    discard_upload(job.file_path)
+
+
+class _ProgressWriter:
+    """Writes a job's rows_done from a second database connection while it imports.
+
+    The import is one transaction: progress written on its own connection would stay invisible
+    to the job page until the end. Only PostgreSQL lets a second connection write meanwhile
+    (SQLite locks the whole file); elsewhere, and inside an outer transaction (whose row locks
+    would make the second connection wait), the bar jumps to done at the end. Best effort:
+    a failed progress write never stops the import.
+    """
+
+    def __init__(self, job_id):
+        self.job_id = job_id
+        self.connection = None
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            self.connection = connection.copy()
+            self.table = connection.ops.quote_name(ImportJob._meta.db_table)
+
+    def __call__(self, rows):
+        if self.connection is None:
+            return
+        try:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '2s'")
+                cursor.execute(
+                    f"UPDATE {self.table} SET rows_done = %s WHERE id = %s", [rows, self.job_id]
+                )
+        except DatabaseError:
+            logger.warning("Import job %s: progress not recorded", self.job_id, exc_info=True)
+            self.close()
+
+    def close(self):
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
 
 def export_masterdata(kind, fmt):

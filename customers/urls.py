@@ -21,5 +21,8 @@ urlpatterns = [
     path("products/", views.product_list, name="product_list"),
     path("transfer/", views.transfer, name="transfer"),
     path("transfer/confirm/", views.transfer_confirm, name="transfer_confirm"),
+    path("transfer/jobs/<int:pk>/", views.import_job, name="import_job"),
+    path("transfer/jobs/<int:pk>/status/", views.import_job_status, name="import_job_status"),
+    path("transfer/jobs/<int:pk>/confirm/", views.import_job_confirm, name="import_job_confirm"),
     path("transfer/export/<str:kind>.<str:fmt>", views.export, name="export"),
 ]

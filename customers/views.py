@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import BooleanField, Case, Count, ExpressionWrapper, F, Prefetch, Q, When
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +27,7 @@ from .forms import (
 from .models import (
     Customer,
     Equipment,
+    ImportJob,
     ProductLine,
     ProductModel,
     ServiceAgreement,
@@ -323,44 +324,56 @@ def _kinds():
     return [(key, label) for key, (label, _resource) in RESOURCES.items()]
 
 
+def _transfer_page(request, form, report=None):
+    return render(
+        request,
+        "customers/transfer.html",
+        {
+            "form": form,
+            "report": report,
+            "kinds": _kinds(),
+            "kind_labels": dict(_kinds()),
+            "jobs": ImportJob.objects.filter(user=request.user)[:5],
+            "background_rows": settings.IMPORT_BACKGROUND_ROWS,
+        },
+    )
+
+
 @login_required
 @permission_required("customers.import_masterdata", raise_exception=True)
 def transfer(request):
-    """Upload a file → preview with every bad row → confirm; or download an export."""
+    """Upload a file → preview with every bad row → confirm; or download an export.
+
+    Files longer than settings.IMPORT_BACKGROUND_ROWS go to an import job instead.
+    """
     form = ImportForm(request.POST or None, request.FILES or None, kinds=_kinds())
     report = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         kind = form.cleaned_data["kind"]
-        content = upload.read()
         try:
-            dataset = services.read_dataset(upload.name, content)
+            job, report, path = services.receive_import(request.user, kind, upload)
         except services.ImportFileError as e:
             form.add_error("file", str(e))
+            return _transfer_page(request, form)
+        if job is not None:
+            return redirect(job)
+        previous = request.session.pop(_SESSION_KEY, None)
+        if previous:
+            services.discard_upload(previous["path"])
+        if report.ok:
+            # Keep the checked file for the confirmation step; the user never names it.
+            request.session[_SESSION_KEY] = {"kind": kind, "name": upload.name, "path": path}
         else:
-            report = services.import_masterdata(kind, dataset, commit=False)
-            if report.ok:
-                # Keep the checked file for the confirmation step; the user never names it.
-                request.session[_SESSION_KEY] = {
-                    "kind": kind,
-                    "name": upload.name,
-                    "path": services.keep_upload(upload.name, content),
-                }
-            else:
-                request.session.pop(_SESSION_KEY, None)
-                messages.error(
-                    request,
-                    _(
-                        "%(count)s row(s) have problems; nothing was imported. "
-                        "Fix them and upload the file again."
-                    )
-                    % {"count": len(report.problems)},
+            messages.error(
+                request,
+                _(
+                    "%(count)s row(s) have problems; nothing was imported. "
+                    "Fix them and upload the file again."
                 )
-    return render(
-        request,
-        "customers/transfer.html",
-        {"form": form, "report": report, "kinds": _kinds(), "kind_labels": dict(_kinds())},
-    )
+                % {"count": report.problem_count},
+            )
+    return _transfer_page(request, form, report)
 
 
 @require_POST
@@ -368,15 +381,16 @@ def transfer(request):
 @permission_required("customers.import_masterdata", raise_exception=True)
 def transfer_confirm(request):
     pending = request.session.pop(_SESSION_KEY, None)
-    if not pending:
+    if not pending or not services.is_kept_upload(pending["path"]):
         messages.error(request, _("There is no checked file to import; upload it again."))
         return redirect("customers:transfer")
-    content = services.take_upload(pending["path"])
-    if content is None:
-        messages.error(request, _("There is no checked file to import; upload it again."))
+    try:
+        report = services.commit_import(pending["kind"], pending["name"], pending["path"])
+    except services.ImportFileError as e:
+        messages.error(request, str(e))
         return redirect("customers:transfer")
-    dataset = services.read_dataset(pending["name"], content)
-    report = services.import_masterdata(pending["kind"], dataset, commit=True)
+    finally:
+        services.discard_upload(pending["path"])
     if report.ok:
         messages.success(
             request,
@@ -387,11 +401,54 @@ def transfer_confirm(request):
     # The data changed between preview and confirmation: show the problems; nothing was written.
     messages.error(request, _("The import was refused; nothing was imported."))
     form = ImportForm(kinds=_kinds(), initial={"kind": pending["kind"]})
+    return _transfer_page(request, form, report)
+
+
+def _job_for(user, pk):
+    """An import job of this user (any user's, for administrators); 404 otherwise."""
+    return get_object_or_404(ImportJob.objects.visible_to(user).select_related("user"), pk=pk)
+
+
+@login_required
+@permission_required("customers.import_masterdata", raise_exception=True)
+def import_job(request, pk):
+    """A background import: progress while a worker runs, then the report, confirm, result."""
+    job = _job_for(request.user, pk)
+    report = services.ImportReport.from_dict(job.report) if job.report else None
     return render(
         request,
-        "customers/transfer.html",
-        {"form": form, "report": report, "kinds": _kinds(), "kind_labels": dict(_kinds())},
+        "customers/import_job.html",
+        {"job": job, "report": report, "kind_labels": dict(_kinds())},
     )
+
+
+@login_required
+@permission_required("customers.import_masterdata", raise_exception=True)
+def import_job_status(request, pk):
+    """What the job page polls (static/js/import_job.js) to move its progress bar."""
+    job = _job_for(request.user, pk)
+    return JsonResponse(
+        {
+            "state": job.state,
+            "label": job.get_state_display(),
+            "running": job.is_running,
+            "done": job.rows_done,
+            "total": job.total_rows,
+            "percent": job.percent,
+        }
+    )
+
+
+@require_POST
+@login_required
+@permission_required("customers.import_masterdata", raise_exception=True)
+def import_job_confirm(request, pk):
+    job = _job_for(request.user, pk)
+    if services.confirm_import_job(job):
+        messages.success(request, _("The import has started; this page shows its progress."))
+    else:
+        messages.error(request, _("This file cannot be imported (again)."))
+    return redirect(job)
 
 
 @login_required

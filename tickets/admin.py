@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from .models import PartLine, ProblemType, Revisit, Ticket, TicketTransition, Visit, VisitPhoto
+from .models import (
+    MaintenancePlan,
+    PartLine,
+    ProblemType,
+    Revisit,
+    Ticket,
+    TicketTransition,
+    Visit,
+    VisitPhoto,
+)
 
 
 class TransitionInline(admin.TabularInline):
@@ -109,3 +118,13 @@ class RevisitAdmin(admin.ModelAdmin):
     search_fields = ["ticket__number"]
     list_select_related = ["ticket", "agent"]
     raw_id_fields = ["ticket"]
+
+
+@admin.register(MaintenancePlan)
+class MaintenancePlanAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "equipment", "agreement", "next_date", "lead_days", "active"]
+    list_filter = ["kind", "active"]
+    search_fields = ["name", "equipment__serial_no", "agreement__number"]
+    list_select_related = ["equipment", "agreement"]
+    raw_id_fields = ["equipment", "agreement"]
+    date_hierarchy = "next_date"

@@ -70,6 +70,7 @@ def seed_tickets(today=None):
         created += new
     if Ticket.objects.exists():
         return created
+    created += _seed_plans(today or timezone.localdate())
 
     rng = random.Random(20261122)
     people = {
@@ -173,3 +174,35 @@ def _record_visit(ticket, rng):
     visit.save()
     for name, qty in parts:
         visit.parts.create(name=name, quantity=qty)
+
+
+def _seed_plans(today):
+    """Preventive maintenance plans on some units; the daily job turns the due ones into
+    tickets (the first run of `make demo` creates the ones due within their lead time)."""
+    from customers.models import Equipment
+
+    from .models import MaintenancePlan
+
+    rng = random.Random(7)
+    units = list(Equipment.objects.select_related("product_model__line").order_by("id")[:400])
+    kinds = {
+        "WP": (MaintenancePlan.Kind.CONSUMABLES, "滤芯更换", {"interval_months": 6}),
+        "AC": (MaintenancePlan.Kind.MAINTENANCE, "季度保养", {"interval_months": 3}),
+        "EL": (MaintenancePlan.Kind.INSPECTION, "电梯半月检", {"interval_days": 15}),
+    }
+    plans = 0
+    for unit in rng.sample(units, min(24, len(units))):
+        kind, name, interval = kinds.get(
+            unit.product_model.line.code,
+            (MaintenancePlan.Kind.MAINTENANCE, "年度保养", {"interval_months": 12}),
+        )
+        MaintenancePlan.objects.create(
+            name=f"{name} {unit.serial_no}",
+            kind=kind,
+            equipment=unit,
+            next_date=today + timedelta(days=rng.randint(2, 40)),
+            lead_days=7,
+            **interval,
+        )
+        plans += 1
+    return plans

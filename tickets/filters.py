@@ -1,7 +1,7 @@
 from datetime import datetime, time, timedelta
 
 import django_filters
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +10,7 @@ from aftersales.roles import Role
 from customers.models import Customer, Equipment, Priority
 
 from .models import ProblemType, ServiceType, State, Ticket
+from .sla import Light, light_filter
 
 
 def engineers():
@@ -20,32 +21,58 @@ def engineers():
     )
 
 
+# Up to this many matching customers (or units) go to the ticket query as a list of ids: then
+# PostgreSQL combines the ticket indexes (a bitmap OR) and reads only the matching tickets. A
+# broader name ("有限公司") stays a subquery, and the list walks the newest tickets instead.
+SEARCH_MAX_IDS = 5000
+
+
 def search_tickets(qs, text):
     """Number, customer (name, code, phone), contact phone or the unit's serial number.
 
-    Each way of matching reads its own index, and the list keeps the union of the matches: one
-    OR across the joined tables would read every ticket. The indexes on the customer and unit
-    columns are PostgreSQL's (tickets migration 0003): a trigram index for the name's substring
-    search, expression indexes for the case-insensitive code and serial number.
+    Customers and units are looked up first, each on its own index: in one OR across the joined
+    tables the database would read every ticket. The indexes on the customer and unit columns
+    are PostgreSQL's (tickets migration 0003): a trigram index for the name's substring search,
+    expression indexes for the case-insensitive code and serial number.
     """
     text = (text or "").strip()
     if not text:
         return qs
-    customers = Customer.objects.filter(
-        Q(name__icontains=text) | Q(code__iexact=text) | Q(phone=text)
-    ).values("pk")
-    units = Equipment.objects.filter(serial_no__iexact=text).values("pk")
-    matches = (
-        # Numbers are generated upper-case (SR20261122-0001): the unique index answers.
-        Ticket.objects.filter(number=text.upper())
-        .values("pk")
-        .union(
-            Ticket.objects.filter(contact_phone=text).values("pk"),
-            Ticket.objects.filter(equipment__in=units).values("pk"),
-            Ticket.objects.filter(customer__in=customers).values("pk"),
-        )
+    customers = (
+        Customer.objects.filter(Q(name__icontains=text) | Q(code__iexact=text) | Q(phone=text))
+        .order_by()
+        .values_list("pk", flat=True)
     )
-    return qs.filter(pk__in=matches)
+    units = Equipment.objects.filter(serial_no__iexact=text).order_by().values_list("pk", flat=True)
+    return qs.filter(
+        # Numbers are generated upper-case (SR20261122-0001): the unique index answers.
+        Q(number=text.upper())
+        | Q(contact_phone=text)
+        | _among("equipment", units)
+        | _among("customer", customers)
+    )
+
+
+def _among(field, pks):
+    found = list(pks[: SEARCH_MAX_IDS + 1])
+    if len(found) > SEARCH_MAX_IDS:
+        return Q(**{f"{field}__in": pks})
+    return Q(**{f"{field}_id__in": found})
+
+
+class NullsLastOrderingFilter(django_filters.OrderingFilter):
+    """Sorting by next due puts the tickets without a running SLA clock last, both ways."""
+
+    nulls_last = {"sla_due"}
+
+    def get_ordering_value(self, param):
+        descending = param.startswith("-")
+        name = param[1:] if descending else param
+        field_name = self.param_map.get(name, name)
+        if field_name not in self.nulls_last:
+            return super().get_ordering_value(param)
+        field = F(field_name)
+        return field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
 
 
 class TicketFilter(django_filters.FilterSet):
@@ -63,6 +90,9 @@ class TicketFilter(django_filters.FilterSet):
     service_point = django_filters.ModelChoiceFilter(
         label=_("Service point"), queryset=ServicePoint.objects.all()
     )
+    light = django_filters.ChoiceFilter(
+        label=_("SLA"), choices=list(Light.LABELS.items()), method="filter_light"
+    )
     customer = django_filters.CharFilter(
         label=_("Customer code"), field_name="customer__code", lookup_expr="iexact"
     )
@@ -76,15 +106,17 @@ class TicketFilter(django_filters.FilterSet):
         method="filter_created",
         widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
     )
-    sort = django_filters.OrderingFilter(
+    sort = NullsLastOrderingFilter(
         label=_("Sort"),
         fields=[
             ("created_at", "created"),
+            ("sla_due", "due"),
             ("requested_date", "requested"),
             ("number", "number"),
         ],
         field_labels={
             "created": _("Entered"),
+            "due": _("Next due"),
             "requested": _("Requested date"),
             "number": _("Number"),
         },
@@ -93,6 +125,9 @@ class TicketFilter(django_filters.FilterSet):
     class Meta:
         model = Ticket
         fields = []
+
+    def filter_light(self, qs, name, value):
+        return qs.filter(light_filter(value))
 
     def filter_q(self, qs, name, value):
         return search_tickets(qs, value)

@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.models import EngineerProfile
+from customers.models import Priority
 
 from .filters import engineers
 from .models import ProblemType, Revisit, Ticket
@@ -132,3 +133,8 @@ class RevisitForm(forms.ModelForm):
         if outcome == Revisit.Outcome.UNSATISFIED and not data.get("comment"):
             self.add_error("comment", _("Say why the customer is not satisfied."))
         return data
+
+
+class PriorityForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)

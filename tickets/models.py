@@ -5,6 +5,7 @@ change goes through `tickets.services.perform`, which locks the row, checks who 
 writes one `TicketTransition` row. Nothing else writes `state`.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -74,6 +75,7 @@ class Channel(models.TextChoices):
     API = "api", _("API")
     EMAIL = "email", _("E-mail")
     WECHAT = "wechat", _("WeChat")
+    PLAN = "plan", _("Maintenance plan")
 
 
 class ProblemType(models.Model):
@@ -221,6 +223,68 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     state_reason = models.CharField(_("reason"), max_length=300, blank=True)
     correction_requested = models.BooleanField(_("correction requested"), default=False)
     correction_note = models.CharField(_("correction note"), max_length=300, blank=True)
+    # SLA clocks (SPEC §3): the covering agreement and calendar at entry, three targets, and the
+    # business time the clocks were stopped while suspended. `sla_due` is the nearest unmet due
+    # time (lists show and sort by it); `sla_check_at` the next moment the every-minute timer
+    # must look at this ticket (a warning or a breach); both empty when no clock runs.
+    agreement = models.ForeignKey(
+        "customers.ServiceAgreement",
+        verbose_name=_("agreement"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    calendar = models.ForeignKey(
+        "aftersales.BusinessCalendar",
+        verbose_name=_("business calendar"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    sla_paused = models.DurationField(_("clock stopped for"), default=timedelta(0))
+    suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
+    response_due = models.DateTimeField(_("response due"), null=True, blank=True)
+    response_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    response_met_at = models.DateTimeField(_("response met at"), null=True, blank=True)
+    # Working time to spare when met (negative: late by that much).
+    response_margin = models.DurationField(_("response margin"), null=True, blank=True)
+    response_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    response_breached_at = models.DateTimeField(_("response breached at"), null=True, blank=True)
+    arrival_due = models.DateTimeField(_("on-site arrival due"), null=True, blank=True)
+    arrival_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    arrival_met_at = models.DateTimeField(_("on-site arrival met at"), null=True, blank=True)
+    # Working time to spare when met (negative: late by that much).
+    arrival_margin = models.DurationField(_("on-site arrival margin"), null=True, blank=True)
+    arrival_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    arrival_breached_at = models.DateTimeField(
+        _("on-site arrival breached at"), null=True, blank=True
+    )
+    resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    resolution_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution_met_at = models.DateTimeField(_("resolution met at"), null=True, blank=True)
+    # Working time to spare when met (negative: late by that much).
+    resolution_margin = models.DurationField(_("resolution margin"), null=True, blank=True)
+    resolution_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution_breached_at = models.DateTimeField(
+        _("resolution breached at"), null=True, blank=True
+    )
+    sla_due = models.DateTimeField(_("next due"), null=True, blank=True)
+    sla_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_check_at = models.DateTimeField(null=True, blank=True, editable=False)
+    plan = models.ForeignKey(
+        "tickets.MaintenancePlan",
+        verbose_name=_("maintenance plan"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    plan_date = models.DateField(_("planned date"), null=True, blank=True)
+    revisit_due = models.DateTimeField(_("revisit due"), null=True, blank=True)
+    revisit_overdue_at = models.DateTimeField(_("revisit overdue since"), null=True, blank=True)
+
     # Raised by every change: a form carries the version it was drawn from, so a change made by
     # someone else in between is refused instead of overwritten.
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -257,6 +321,14 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
             ("revisit_ticket", _("Can record revisits")),
             ("supervise_ticket", _("Can unlock, reassign, verify and cancel locked requests")),
         ]
+        constraints = [
+            # A maintenance plan creates exactly one ticket per planned date.
+            models.UniqueConstraint(
+                fields=["plan", "plan_date"],
+                name="ticket_once_per_plan_date",
+                condition=Q(plan__isnull=False),
+            )
+        ]
         indexes = [
             # Every filter and sort of the dispatcher desk and the engineer's list.
             models.Index(fields=["state", "-created_at"], name="ticket_state_created"),
@@ -270,9 +342,28 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_created"),
             models.Index(fields=["requested_date"], name="ticket_requested_date"),
             models.Index(
+                fields=["requested_date"],
+                name="ticket_requested_waiting",
+                condition=Q(state__in=["pending_assignment", "assigned"]),
+            ),
+            models.Index(
                 fields=["processed_at"],
                 name="ticket_revisit_queue",
                 condition=Q(state="processed"),
+            ),
+            # The every-minute timer reads only tickets with something due (partial indexes).
+            models.Index(
+                fields=["sla_check_at"],
+                name="ticket_sla_check",
+                condition=Q(sla_check_at__isnull=False),
+            ),
+            models.Index(
+                fields=["sla_due"], name="ticket_sla_due", condition=Q(sla_due__isnull=False)
+            ),
+            models.Index(
+                fields=["revisit_due"],
+                name="ticket_revisit_due",
+                condition=Q(state="processed", revisit_overdue_at__isnull=True),
             ),
         ]
 
@@ -281,6 +372,12 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
 
     def get_absolute_url(self):
         return reverse("tickets:detail", args=[self.pk])
+
+    @property
+    def sla_light(self):
+        from .sla import light
+
+        return light(self)
 
     @property
     def state_tone(self):
@@ -400,7 +497,12 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         permission=_system_only,
     )
     def miss_requested_date(self, reason):
-        """The assigned engineer missed the customer's requested date (a timer fires this)."""
+        """The assigned engineer missed the customer's requested date (a timer fires this).
+
+        The missed date is cleared: the dispatcher agrees a new one with the customer (until
+        then the request is not locked for a date that has already passed).
+        """
+        self.requested_date = None
         return self._end_round(reason)
 
     @transition(
@@ -514,6 +616,7 @@ ACTION_LABELS = {
     "close_satisfied": _("Revisit: satisfied"),
     "reopen_unsatisfied": _("Revisit: not satisfied"),
     "revisit_attempt": _("Revisit: customer not reached"),
+    "change_priority": _("Priority changed"),
     "verify": _("Verified"),
     "send_back": _("Sent back for correction"),
     "correct": _("Corrected by the engineer"),
@@ -735,3 +838,81 @@ class TicketSequence(models.Model):
 
     def __str__(self):
         return f"{self.day}: {self.last}"
+
+
+class MaintenancePlan(models.Model):
+    """A maintenance plan (维保计划): preventive work on a unit, or on everything an agreement
+    covers, every so many days or months; its tickets are created `lead_days` ahead."""
+
+    class Kind(models.TextChoices):
+        MAINTENANCE = "maintenance", _("Preventive maintenance")
+        INSPECTION = "inspection", _("Inspection")
+        CONSUMABLES = "consumables", _("Consumable replacement")
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    equipment = models.ForeignKey(
+        "customers.Equipment",
+        verbose_name=_("equipment"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="maintenance_plans",
+    )
+    agreement = models.ForeignKey(
+        "customers.ServiceAgreement",
+        verbose_name=_("agreement"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="maintenance_plans",
+    )
+    interval_days = models.PositiveSmallIntegerField(_("every (days)"), null=True, blank=True)
+    interval_months = models.PositiveSmallIntegerField(_("every (months)"), null=True, blank=True)
+    next_date = models.DateField(_("next date"))
+    lead_days = models.PositiveSmallIntegerField(_("created days ahead"), default=7)
+    # next_date − lead_days, kept by save(): the daily job reads it through an index.
+    create_on = models.DateField(editable=False, db_index=True)
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["next_date", "id"]
+        verbose_name = _("maintenance plan")
+        verbose_name_plural = _("maintenance plans")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(equipment__isnull=False, agreement__isnull=True)
+                | Q(equipment__isnull=True, agreement__isnull=False),
+                name="plan_for_unit_or_agreement",
+                violation_error_message=_("A plan is for one unit or for one agreement."),
+            ),
+            models.CheckConstraint(
+                condition=Q(interval_days__gt=0, interval_months__isnull=True)
+                | Q(interval_days__isnull=True, interval_months__gt=0),
+                name="plan_interval_days_or_months",
+                violation_error_message=_("Give the interval in days or in months."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.create_on = self.next_date - timedelta(days=self.lead_days)
+        super().save(*args, **kwargs)
+
+    def following_date(self):
+        from dateutil.relativedelta import relativedelta
+
+        if self.interval_months:
+            return self.next_date + relativedelta(months=self.interval_months)
+        return self.next_date + timedelta(days=self.interval_days)
+
+    @property
+    def service_type(self):
+        if self.kind == self.Kind.INSPECTION:
+            return ServiceType.INSPECTION
+        return ServiceType.MAINTENANCE

@@ -10,13 +10,16 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
+from aftersales.notifications import notify
 from customers.models import ProductModel
 
+from . import sla
 from .models import (
     ACTION_LABELS,
     PartLine,
@@ -127,6 +130,7 @@ def perform(ticket, action, actor, *, version=None, reason="", data=None, then=N
             kwargs = {**kwargs, "reason": reason}
         source = locked.state
         method(**kwargs)
+        sla.on_transition(locked, action, source, timezone.now())
         # The row is locked until commit, so a plain increment is safe.
         locked.version += 1
         locked.save()
@@ -139,7 +143,22 @@ def perform(ticket, action, actor, *, version=None, reason="", data=None, then=N
             reason=reason,
             data={**(data or {}), **(extra or {})},
         )
+        if action in ("assign", "unlock") and locked.engineer_id:
+            _tell_engineer(locked)
     return locked
+
+
+def _tell_engineer(ticket):
+    notify(
+        "ticket_assigned",
+        users=[ticket.engineer],
+        ticket=ticket,
+        title=_("New job %(number)s: %(customer)s")
+        % {"number": ticket.number, "customer": ticket.customer.name},
+        body=ticket.description[:200],
+        url=reverse("mobile:job", args=[ticket.pk]),
+        key=f"assign:{ticket.pk}:{ticket.version}",
+    )
 
 
 # Transitions that need a reason from the person (or the timer) taking them.
@@ -196,6 +215,7 @@ def enter_ticket(ticket, actor, *, suspend_reason=""):
             ticket.contact_phone = ticket.contact_phone or ticket.contact.mobile
         if ticket.equipment_id and not ticket.product_id:
             ticket.product_id = ticket.equipment.product_model_id
+        sla.plan(ticket)
         ticket.save()
         _log(ticket, "enter", actor, source="", at=ticket.created_at)
         if ticket.product_id:
@@ -322,3 +342,31 @@ def record_revisit(ticket, actor, *, version, outcome, score=None, comment=""):
         _log(locked, "revisit_attempt", actor, source=locked.state, reason=comment, data=data)
         Ticket.objects.filter(pk=locked.pk).update(version=F("version") + 1)
     return Ticket.objects.get(pk=ticket.pk)
+
+
+# Priority ----------------------------------------------------------------------------------------
+
+
+def change_priority(ticket, actor, *, version, priority):
+    """A dispatcher changes the priority of an open request; unmet SLA targets are recomputed."""
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if version is not None and locked.version != version:
+            raise ActionRefused(stale_message())
+        if not locked.is_open or not actor.has_perm("tickets.dispatch_ticket"):
+            raise ActionRefused(_("The priority of this service request cannot be changed now."))
+        before = locked.priority
+        if before == priority:
+            return locked
+        locked.priority = priority
+        sla.plan(locked)
+        locked.version += 1
+        locked.save()
+        _log(
+            locked,
+            "change_priority",
+            actor,
+            source=locked.state,
+            data={"from": before, "to": priority},
+        )
+    return locked

@@ -1,0 +1,496 @@
+"""The ticket benchmark (`make bench-tickets`): the closed loop's pages at two data sizes.
+
+For each size (100,000 then 1,000,000 tickets, in one dedicated database grown in place) it
+
+1. fills the database (bench.generate: COPY, minutes);
+2. serves the app with gunicorn as in production (DEBUG off, sync workers, persistent database
+   connections, Redis cache, collected static files);
+3. signs in one session per client (a dispatcher; an engineer with ~20 open jobs) and measures,
+   from this second process over loopback, each page at 1 and at 8 concurrent clients;
+4. counts each page's SQL queries once (Django's test client in this process).
+
+It prints p50/p95 per page and the ratios the targets are about, checks the targets, and writes
+everything to bench/out/tickets-<date>.json.
+
+    python -m bench.tickets [--sizes 100000 1000000] [--requests 200] [--workers 4] [--reuse]
+"""
+
+import argparse
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from bench import client, generate
+
+BASE_DIR = generate.BASE_DIR
+OUT_DIR = generate.OUT_DIR
+HOST = "127.0.0.1"
+
+# Targets of the issue "The closed loop".
+LOGGED_IN_OVER_MINIMAL = 4.0  # whoami p95 / healthz p95
+PAGE_OVER_LOGGED_IN = 10.0  # page p95 / whoami p95, at the largest size
+LARGE_OVER_SMALL = 1.3  # page p95 at the largest size / at the smallest
+CONCURRENT_OVER_SINGLE = 5.0  # p95 at 8 clients / at 1 client
+CONCURRENCY = (1, 8)
+
+
+def pages(dataset, ids):
+    """(key, what it is, who asks, path). The first two are the baselines."""
+    return [
+        ("healthz", "minimal view, no database", None, "/healthz"),
+        ("whoami", "minimal signed-in view (session + user)", "dispatcher", "/whoami"),
+        ("list", "dispatcher list, default view", "dispatcher", "/tickets/"),
+        (
+            "list_queue",
+            "dispatcher list, queue filter (pending, urgent)",
+            "dispatcher",
+            "/tickets/?state=pending_assignment&priority=urgent",
+        ),
+        (
+            "list_history",
+            "dispatcher list, history filter (engineer, repairs)",
+            "dispatcher",
+            f"/tickets/?engineer={ids['engineer']}&service_type=repair",
+        ),
+        (
+            "search_phone",
+            "dispatcher list, search by phone",
+            "dispatcher",
+            f"/tickets/?q={dataset['phone']}",
+        ),
+        (
+            "search_serial",
+            "dispatcher list, search by serial number",
+            "dispatcher",
+            f"/tickets/?q={dataset['serial']}",
+        ),
+        (
+            "detail",
+            "ticket detail, 50 timeline events",
+            "dispatcher",
+            f"/tickets/{dataset['timeline_ticket']}/",
+        ),
+        ("jobs", "engineer's job list (/m/)", "engineer", "/m/"),
+    ]
+
+
+# --- The server -----------------------------------------------------------------------------
+
+
+def server_environment():
+    """A production-like environment (this process and gunicorn share it)."""
+    env = os.environ
+    env.update(
+        DEBUG="0",
+        ALLOWED_HOSTS=HOST,
+        AXES_ENABLED="False",
+        CONN_MAX_AGE=env.get("CONN_MAX_AGE", "600"),
+        LOG_LEVEL="WARNING",
+        STATIC_ROOT=str(BASE_DIR / "var" / "bench-static"),
+        CACHE_KEY_PREFIX="bench",
+    )
+    env["REDIS_URL"] = env.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+    if not _answers(env["REDIS_URL"]):
+        env["REDIS_URL"] = ""  # the in-process cache; sessions live in the database anyway
+    return env
+
+
+def _answers(redis_url):
+    try:
+        import redis
+
+        return redis.Redis.from_url(redis_url, socket_connect_timeout=1).ping()
+    except Exception:  # noqa: BLE001 (any failure means: no Redis here)
+        return False
+
+
+def collect_static(env):
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
+        cwd=BASE_DIR,
+        env=env,
+        check=True,
+    )
+
+
+class Gunicorn:
+    def __init__(self, env, port, workers):
+        self.env, self.port, self.workers = env, port, workers
+        self.log = OUT_DIR / "gunicorn.log"
+
+    def __enter__(self):
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        self.process = subprocess.Popen(
+            [
+                str(gunicorn),
+                "aftersales.wsgi:application",
+                f"--bind={HOST}:{self.port}",
+                f"--workers={self.workers}",
+                "--worker-class=sync",
+                "--timeout=60",
+                f"--error-logfile={self.log}",
+            ],
+            cwd=BASE_DIR,
+            env=self.env,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn exited; see {self.log}")
+            try:
+                result = client.run(HOST, self.port, "/healthz", requests=1, concurrency=1)
+            except OSError:
+                result = {"errors": 1}
+            if not result["errors"]:
+                return self
+            time.sleep(0.3)
+        self.__exit__()
+        raise SystemExit(f"gunicorn did not answer on port {self.port}; see {self.log}")
+
+    def __exit__(self, *exc):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+# --- Sessions and query counts ----------------------------------------------------------------
+
+
+def sessions(username, count):
+    """`count` signed-in sessions of one user, created the way login() stores them."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from aftersales.models import User
+
+    user = User.objects.get(username=username)
+    keys = []
+    for _ in range(count):
+        store = SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        keys.append(store.session_key)
+    return keys
+
+
+def query_count(path, session_key):
+    """Status and SQL queries of one request, served in this process."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    browser = Client(HTTP_HOST=HOST)
+    if session_key:
+        browser.cookies[settings.SESSION_COOKIE_NAME] = session_key
+    with CaptureQueriesContext(connection) as queries:
+        response = browser.get(path)
+    slowest = max(queries.captured_queries, key=lambda q: float(q["time"]), default=None)
+    return {
+        "status": response.status_code,
+        "queries": len(queries.captured_queries),
+        "slowest_query_ms": round(float(slowest["time"]) * 1000, 1) if slowest else 0,
+        "slowest_query": slowest["sql"][:300] if slowest else "",
+    }
+
+
+# --- One size -------------------------------------------------------------------------------
+
+
+def measure_size(size, args, env, dataset, log=print, load=None):
+    """Measure every page at this size; `load` collects the machine's load averages."""
+    from aftersales.models import User
+
+    load = [] if load is None else load
+
+    ids = {"engineer": User.objects.get(username=dataset["engineer"]).pk}
+    users = {
+        "dispatcher": sessions(dataset["dispatcher"], max(CONCURRENCY)),
+        "engineer": sessions(dataset["engineer"], max(CONCURRENCY)),
+    }
+    results = {}
+    port = args.port or free_port()
+    for key, label, who, path in pages(dataset, ids):
+        keys = users[who] if who else [None]
+        counted = query_count(path, keys[0])
+        if counted["status"] != 200:
+            log(f"  {key}: HTTP {counted['status']} at {path}; not measured")
+            results[key] = {"label": label, "path": path, "skipped": counted, "runs": {}}
+            continue
+        results[key] = {"label": label, "path": path, **counted, "runs": {}}
+    measured = {key: e for key, e in results.items() if "skipped" not in e}
+    paths = {p[0]: p for p in pages(dataset, ids)}
+    with Gunicorn(env, port, args.workers):
+        # Rounds over all pages, so that a burst of load from elsewhere on the machine spoils
+        # one round of every page rather than all of one page; each figure is the median of
+        # the rounds' figures.
+        for round_no in range(args.rounds):
+            load.append(os.getloadavg()[0])
+            for key, entry in measured.items():
+                who = paths[key][2]
+                headers = [{"Cookie": f"sessionid={k}"} for k in users[who]] if who else [{}]
+                for concurrency in CONCURRENCY:
+                    common = {"concurrency": concurrency, "headers": headers}
+                    # Warm every worker (imports, templates, connection) before counting.
+                    client.run(HOST, port, entry["path"], requests=4 * args.workers, **common)
+                    requests = args.requests * (2 if concurrency > 1 else 1)
+                    run = client.run(HOST, port, entry["path"], requests=requests, **common)
+                    entry.setdefault("rounds", {}).setdefault(str(concurrency), []).append(run)
+                    log(
+                        f"  round {round_no + 1} {key:<14} c={concurrency}: p50 {run['p50']:7.1f}"
+                        f" ms  p95 {run['p95']:7.1f} ms  {run['rps']:6.0f} req/s"
+                        f"  errors {run['errors']}"
+                    )
+        load.append(os.getloadavg()[0])
+    for entry in measured.values():
+        for concurrency, runs in entry["rounds"].items():
+            entry["runs"][concurrency] = {
+                "p50": _median([r["p50"] for r in runs]),
+                "p95": _median([r["p95"] for r in runs]),
+                "rps": _median([r["rps"] for r in runs]),
+                "requests": sum(r["requests"] for r in runs),
+                "errors": sum(r["errors"] for r in runs),
+                "error_samples": sorted({e for r in runs for e in r["error_samples"]})[:3],
+            }
+    return results
+
+
+# --- Report ---------------------------------------------------------------------------------
+
+
+def _median(values):
+    values = sorted(values)
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def _p95(results, key, concurrency):
+    run = results.get(key, {}).get("runs", {}).get(str(concurrency))
+    return run["p95"] if run else None
+
+
+def checks(sizes, by_size):
+    """Every target, PASS or FAIL, with the figures it compares."""
+    out = []
+    small, large = by_size[sizes[0]], by_size[sizes[-1]]
+
+    def add(target, page, size, concurrency, value, limit, ok, note=""):
+        out.append(
+            {
+                "target": target,
+                "page": page,
+                "size": size,
+                "concurrency": concurrency,
+                "value": round(value, 2) if value is not None else None,
+                "limit": limit,
+                "result": "PASS" if ok else "FAIL",
+                "note": note,
+            }
+        )
+
+    for size in sizes:
+        results = by_size[size]
+        for c in CONCURRENCY:
+            base, who = _p95(results, "healthz", c), _p95(results, "whoami", c)
+            if base and who:
+                ratio = who / base
+                add(
+                    "whoami ≤ 4× healthz",
+                    "whoami",
+                    size,
+                    c,
+                    ratio,
+                    LOGGED_IN_OVER_MINIMAL,
+                    ratio <= LOGGED_IN_OVER_MINIMAL,
+                )
+    for c in CONCURRENCY:
+        who = _p95(large, "whoami", c)
+        for key in large:
+            if key in ("healthz", "whoami"):
+                continue
+            p95 = _p95(large, key, c)
+            if p95 is None or not who:
+                add("page ≤ 10× whoami", key, sizes[-1], c, None, PAGE_OVER_LOGGED_IN, False, "n/a")
+                continue
+            ratio = p95 / who
+            add(
+                "page ≤ 10× whoami",
+                key,
+                sizes[-1],
+                c,
+                ratio,
+                PAGE_OVER_LOGGED_IN,
+                ratio <= PAGE_OVER_LOGGED_IN,
+            )
+    if len(sizes) > 1:
+        for c in CONCURRENCY:
+            for key in large:
+                before, after = _p95(small, key, c), _p95(large, key, c)
+                if before is None or after is None:
+                    add(
+                        "large ≤ 1.3× small",
+                        key,
+                        sizes[-1],
+                        c,
+                        None,
+                        LARGE_OVER_SMALL,
+                        False,
+                        "n/a",
+                    )
+                    continue
+                ratio = after / before
+                add(
+                    "large ≤ 1.3× small",
+                    key,
+                    sizes[-1],
+                    c,
+                    ratio,
+                    LARGE_OVER_SMALL,
+                    ratio <= LARGE_OVER_SMALL,
+                )
+    for size in sizes:
+        for key, entry in by_size[size].items():
+            one, eight = _p95(by_size[size], key, 1), _p95(by_size[size], key, 8)
+            if one is None or eight is None:
+                add("8 clients ≤ 5× 1 client", key, size, 8, None, CONCURRENT_OVER_SINGLE, False)
+                continue
+            errors = sum(r["errors"] for r in entry["runs"].values())
+            ratio = eight / one
+            add(
+                "8 clients ≤ 5× 1 client, no errors",
+                key,
+                size,
+                8,
+                ratio,
+                CONCURRENT_OVER_SINGLE,
+                ratio <= CONCURRENT_OVER_SINGLE and not errors,
+                f"{errors} errors" if errors else "",
+            )
+    return out
+
+
+def print_tables(sizes, by_size, generation, results_checks, write=print):
+    for size in sizes:
+        results = by_size[size]
+        write("")
+        write(f"== {size:,} tickets (data generated in {generation[size]['seconds']:.0f} s) ==")
+        load = generation[size].get("load", [])
+        if load:
+            write(
+                f"load average while measuring: {min(load):.1f}–{max(load):.1f}"
+                f" on {os.cpu_count()} CPUs (anything else running on the machine shows here)"
+            )
+        write(
+            f"{'page':<14} {'c1 p50':>7} {'c1 p95':>7} {'c8 p50':>7} {'c8 p95':>7}"
+            f" {'p95/whoami':>10} {'c8/c1':>6} {'queries':>7}  errors"
+        )
+        who = _p95(results, "whoami", 1)
+        for key, entry in results.items():
+            runs = entry["runs"]
+            if not runs:
+                write(f"{key:<14} not measured: {entry.get('skipped')}")
+                continue
+            one, eight = runs["1"], runs["8"]
+            write(
+                f"{key:<14} {one['p50']:7.1f} {one['p95']:7.1f} {eight['p50']:7.1f}"
+                f" {eight['p95']:7.1f} {one['p95'] / who:10.2f} {eight['p95'] / one['p95']:6.2f}"
+                f" {entry['queries']:7d}  {one['errors'] + eight['errors']}"
+            )
+    if len(sizes) > 1:
+        small, large = by_size[sizes[0]], by_size[sizes[-1]]
+        write("")
+        write(f"== p95 at {sizes[-1]:,} / p95 at {sizes[0]:,} ==")
+        for key in large:
+            cells = []
+            for c in CONCURRENCY:
+                before, after = _p95(small, key, c), _p95(large, key, c)
+                cells.append(f"c{c} {after / before:5.2f}" if before and after else f"c{c}   n/a")
+            write(f"{key:<14} " + "  ".join(cells))
+    write("")
+    write("== targets ==")
+    for check in results_checks:
+        value = "n/a" if check["value"] is None else f"{check['value']:.2f}"
+        write(
+            f"{check['result']}  {check['target']:<36} {check['page']:<14} {check['size']:>9,}"
+            f" c{check['concurrency']}  {value:>6} (limit {check['limit']}) {check['note']}"
+        )
+    failed = [c for c in results_checks if c["result"] == "FAIL"]
+    write(f"{len(results_checks) - len(failed)} passed, {len(failed)} failed")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument(
+        "--requests", type=int, default=100, help="per page and round at 1 client (×2 at 8)"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="figures are the rounds' median")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--reuse", action="store_true", help="keep the database if it exists")
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args(argv)
+    sizes = sorted(args.sizes)
+
+    env = server_environment()
+    url = generate.configure(args.database_url)
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    print(f"Bench database: {generate.check_bench_url(url)}; static files collected for gunicorn")
+    collect_static(env)
+    generation, by_size = {}, {}
+    started = time.monotonic()
+    for n, size in enumerate(sizes):
+        print(f"\n-- {size:,} tickets: data")
+        generation[size] = generate.generate(size, fresh=n == 0 and not args.reuse)
+        dataset = json.loads(generate.dataset_file().read_text())
+        print(f"-- {size:,} tickets: measuring ({args.workers} gunicorn workers)")
+        load = generation[size]["load"] = []
+        by_size[size] = measure_size(size, args, env, dataset, load=load)
+    results_checks = checks(sizes, by_size)
+    print_tables(sizes, by_size, generation, results_checks)
+    record = {
+        "date": datetime.now().isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "settings": {
+            "workers": args.workers,
+            "requests": args.requests,
+            "rounds": args.rounds,
+            "concurrency": CONCURRENCY,
+            "redis": bool(env["REDIS_URL"]),
+            "conn_max_age": env["CONN_MAX_AGE"],
+        },
+        "dataset": json.loads(generate.dataset_file().read_text()),
+        "generation": {str(k): v for k, v in generation.items()},
+        "results": {str(k): v for k, v in by_size.items()},
+        "checks": results_checks,
+        "minutes": round((time.monotonic() - started) / 60, 1),
+    }
+    path = OUT_DIR / f"tickets-{datetime.now():%Y-%m-%d}.json"
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=2))
+    print(f"\nWritten to {path.relative_to(BASE_DIR)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task
+def check_import_job(job_id):
+    """Check a large import file in the background (see services.run_import_check)."""
+    services.run_import_check(job_id)
+
+
+@shared_task
+def commit_import_job(job_id):
+    """Import a checked and confirmed file in the background (see services.run_import_commit)."""
+    services.run_import_commit(job_id)

@@ -1,0 +1,428 @@
+"""The timers of the closed loop (SPEC §3), run by Celery beat (tickets.tasks).
+
+Every job is idempotent and set-based: it reads only the rows that are due through partial
+indexes, so a run costs the same whether 100 or 1,000,000 tickets are open but not yet due,
+and running it twice (or on two workers at once) changes nothing the second time. State
+changes go through `services.perform` with the system as the actor, in bounded batches.
+"""
+
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from aftersales.notifications import Row, notify, notify_many, send_sms
+from aftersales.roles import Role
+
+from . import services
+from .models import State, Ticket
+from .sla import TARGETS
+
+log = logging.getLogger(__name__)
+
+# State changes per run and timer; the rest waits for the next minute (bounded work per run).
+BATCH = 500
+# Above this many events for one person in one run, they get one summary instead.
+DIGEST_ABOVE = 20
+FAR = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def _next_check_sql():
+    """The next moment a target needs a look: its warning, else its due time, if still ahead."""
+    parts = [
+        f"CASE WHEN {t}_met_at IS NULL AND {t}_warn_at > %(now)s THEN {t}_warn_at "
+        f"WHEN {t}_met_at IS NULL AND {t}_due > %(now)s THEN {t}_due END"
+        for t in TARGETS
+    ]
+    # LEAST ignoring NULLs on both PostgreSQL and SQLite: NULL → far future → NULL again.
+    coalesced = ", ".join(f"COALESCE({p}, %(far)s)" for p in parts)
+    least = "LEAST" if connection.vendor == "postgresql" else "MIN"
+    return f"NULLIF({least}({coalesced}), %(far)s)"
+
+
+def mark_sla(now=None):
+    """Record warnings (75 %) and breaches once, in one UPDATE; return what newly happened.
+
+    Returns a list of (ticket id, number, engineer id, created_by id, service point id,
+    {"warned": [targets], "breached": [targets]}).
+    """
+    now = now or timezone.now()
+    table = Ticket._meta.db_table
+    sets = []
+    for t in TARGETS:
+        sets.append(
+            f"{t}_warned_at = CASE WHEN {t}_met_at IS NULL AND {t}_warned_at IS NULL "
+            f"AND {t}_warn_at <= %(now)s THEN %(now)s ELSE {t}_warned_at END"
+        )
+        sets.append(
+            f"{t}_breached_at = CASE WHEN {t}_met_at IS NULL AND {t}_breached_at IS NULL "
+            f"AND {t}_due <= %(now)s THEN %(now)s ELSE {t}_breached_at END"
+        )
+    sets.append(f"sla_check_at = {_next_check_sql()}")
+    returning = ", ".join(
+        ["id", "number", "engineer_id", "created_by_id", "service_point_id"]
+        + [f"{t}_warned_at" for t in TARGETS]
+        + [f"{t}_breached_at" for t in TARGETS]
+    )
+    sql = (
+        f"UPDATE {table} SET {', '.join(sets)} "  # noqa: S608 (no user input in the SQL)
+        f"WHERE sla_check_at <= %(now)s RETURNING {returning}"
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    params = {"now": adapt(now), "far": adapt(FAR)}
+    if connection.vendor != "postgresql":
+        sql, params = _positional(sql, params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    n = len(TARGETS)
+    events = []
+    for row in rows:
+        warned_at, breached_at = row[5 : 5 + n], row[5 + n :]
+        warned = [t for t, at in zip(TARGETS, warned_at, strict=True) if _same(at, now)]
+        breached = [t for t, at in zip(TARGETS, breached_at, strict=True) if _same(at, now)]
+        if warned or breached:
+            events.append((*row[:5], {"warned": warned, "breached": breached}))
+    return events
+
+
+def _same(value, now):
+    if value is None:
+        return False
+    if isinstance(value, str):  # SQLite hands back text
+        value = parse_datetime(value)
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)
+    return abs((value - now).total_seconds()) < 1e-3
+
+
+def _positional(sql, params):
+    """%(name)s placeholders → %s with a parameter list (the SQLite backend wants that)."""
+    names = re.findall(r"%\((\w+)\)s", sql)
+    return re.sub(r"%\(\w+\)s", "%s", sql), [params[n] for n in names]
+
+
+def lock_unassigned(today=None):
+    """Lock tickets still waiting for an engineer after the customer's requested date."""
+    today = today or timezone.localdate()
+    ids = list(
+        Ticket.objects.filter(state=State.PENDING_ASSIGNMENT, requested_date__lt=today)
+        .order_by("requested_date", "id")
+        .values_list("id", flat=True)[:BATCH]
+    )
+    reason = _("No engineer was assigned by the requested date %(date)s.")
+    return _fire(ids, "lock_unassigned", reason)
+
+
+def send_back_missed(today=None):
+    """Tickets still `assigned` after the requested date end their round (locked after two)."""
+    today = today or timezone.localdate()
+    ids = list(
+        Ticket.objects.filter(state=State.ASSIGNED, requested_date__lt=today)
+        .order_by("requested_date", "id")
+        .values_list("id", flat=True)[:BATCH]
+    )
+    reason = _("The assigned engineer missed the requested date %(date)s.")
+    return _fire(ids, "miss_requested_date", reason)
+
+
+def _fire(ids, action, reason):
+    done = []
+    for ticket in Ticket.objects.filter(pk__in=ids):
+        text = reason % {"date": ticket.requested_date}
+        try:
+            done.append(services.perform(ticket, action, None, reason=text))
+        except services.ActionRefused:
+            continue  # changed in between (a person acted first): nothing to do
+    return done
+
+
+def flag_overdue_revisits(now=None):
+    now = now or timezone.now()
+    ids = list(
+        Ticket.objects.filter(
+            state=State.PROCESSED, revisit_overdue_at__isnull=True, revisit_due__lte=now
+        ).values_list("id", flat=True)
+    )
+    Ticket.objects.filter(pk__in=ids, revisit_overdue_at__isnull=True).update(
+        revisit_overdue_at=now
+    )
+    return ids
+
+
+def every_minute(now=None):
+    """The every-minute job; returns counts for the log and the tests."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        events = mark_sla(now)
+        _notify_sla(events, now)
+    locked = lock_unassigned(timezone.localdate(now))
+    sent_back = send_back_missed(timezone.localdate(now))
+    with transaction.atomic():
+        overdue = flag_overdue_revisits(now)
+        _notify_revisits(overdue, now)
+    for ticket in locked + sent_back:
+        _notify_state(ticket)
+    counts = {
+        "warned": sum(bool(e[5]["warned"]) for e in events),
+        "breached": sum(bool(e[5]["breached"]) for e in events),
+        "locked": sum(t.state == State.LOCKED for t in locked + sent_back),
+        "sent_back": sum(t.state == State.PENDING_ASSIGNMENT for t in sent_back),
+        "revisits_overdue": len(overdue),
+    }
+    if any(counts.values()):
+        log.info("timers: %s", counts)
+    return counts
+
+
+# Notifications ----------------------------------------------------------------------------------
+
+
+def _people(role):
+    from aftersales.models import User
+
+    return list(User.objects.filter(groups__name=role, is_active=True))
+
+
+def _notify_sla(events, now):
+    if not events:
+        return
+    rows = []
+    breach_rows = []
+    per_user = {}
+    for ticket_id, number, engineer_id, created_by_id, _point, marks in events:
+        for target in marks["warned"]:
+            for user_id in {engineer_id, created_by_id} - {None}:
+                per_user.setdefault(user_id, []).append(
+                    (ticket_id, number, f"warn:{ticket_id}:{target}", target, "warned")
+                )
+    breached = [(e[0], e[1], t) for e in events for t in e[5]["breached"]]
+    for user_id, items in per_user.items():
+        if len(items) > DIGEST_ABOVE:
+            rows.append(
+                Row(
+                    user_id,
+                    None,
+                    _("%(count)s service requests are at risk of missing their SLA")
+                    % {"count": len(items)},
+                    "",
+                    reverse("tickets:list") + "?light=at_risk",
+                    f"warn-digest:{now:%Y%m%d%H%M}",
+                )
+            )
+            continue
+        for ticket_id, number, key, _target, _kind in items:
+            rows.append(
+                Row(
+                    user_id,
+                    ticket_id,
+                    _("%(number)s: under 25 %% of the SLA time left") % {"number": number},
+                    "",
+                    reverse("tickets:detail", args=[ticket_id]),
+                    key,
+                )
+            )
+    if breached:
+        managers = _people(Role.SERVICE_MANAGER)
+        for manager in managers:
+            if len(breached) > DIGEST_ABOVE:
+                breach_rows.append(
+                    Row(
+                        manager.pk,
+                        None,
+                        _("%(count)s SLA targets were breached") % {"count": len(breached)},
+                        "",
+                        reverse("tickets:list") + "?light=breached",
+                        f"breach-digest:{now:%Y%m%d%H%M}",
+                    )
+                )
+                continue
+            for ticket_id, number, target in breached:
+                breach_rows.append(
+                    Row(
+                        manager.pk,
+                        ticket_id,
+                        _("%(number)s breached its SLA") % {"number": number},
+                        "",
+                        reverse("tickets:detail", args=[ticket_id]),
+                        f"breach:{ticket_id}:{target}",
+                    )
+                )
+    notify_many("sla_warning", rows)
+    notify_many("sla_breach", breach_rows)
+
+
+def _notify_revisits(ids, now):
+    if not ids:
+        return
+    agents = _people(Role.REVISIT_AGENT)
+    rows = [
+        Row(
+            agent.pk,
+            None,
+            _("%(count)s revisits are overdue") % {"count": len(ids)},
+            "",
+            reverse("tickets:revisit_queue"),
+            f"revisit-overdue:{now:%Y%m%d%H%M}",
+        )
+        for agent in agents
+    ]
+    notify_many("revisit_overdue", rows)
+
+
+def _notify_state(ticket):
+    if ticket.state == State.LOCKED:
+        users = _people(Role.SERVICE_MANAGER)
+        title = _("%(number)s is locked: %(reason)s")
+    else:
+        users = _people(Role.DISPATCHER)
+        title = _("%(number)s is back for assignment: %(reason)s")
+    notify(
+        "ticket_" + ticket.state,
+        users=users,
+        ticket=ticket,
+        title=title % {"number": ticket.number, "reason": ticket.state_reason},
+        url=reverse("tickets:detail", args=[ticket.pk]),
+        key=f"{ticket.state}:{ticket.pk}:{ticket.version}",
+    )
+
+
+# Daily ------------------------------------------------------------------------------------------
+
+
+def create_plan_tickets(today=None):
+    """Each due maintenance plan creates its ticket exactly once per planned date."""
+    from .models import MaintenancePlan
+
+    today = today or timezone.localdate()
+    created = []
+    due = (
+        MaintenancePlan.objects.filter(active=True, create_on__lte=today)
+        .select_related("equipment__customer", "agreement__customer")
+        .order_by("create_on", "id")[:BATCH]
+    )
+    for plan in due:
+        with transaction.atomic():
+            plan = (
+                MaintenancePlan.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(pk=plan.pk, active=True, create_on__lte=today)
+                .select_related("equipment__customer", "agreement__customer")
+                .first()
+            )
+            if plan is None:
+                continue  # another worker has it
+            exists = Ticket.objects.filter(plan=plan, plan_date=plan.next_date).exists()
+            if not exists:
+                created.append(_plan_ticket(plan))
+            plan.next_date = plan.following_date()
+            plan.save()
+    return created
+
+
+def _plan_ticket(plan):
+    from customers.models import Priority
+
+    unit = plan.equipment
+    customer = unit.customer if unit else plan.agreement.customer
+    contact = next((c for c in customer.contacts.all() if c.is_primary), None)
+    ticket = Ticket(
+        customer=customer,
+        contact=contact,
+        equipment=unit,
+        address=(unit.install_address if unit else "") or customer.address,
+        service_type=plan.service_type,
+        priority=plan.priority or Priority.NORMAL,
+        channel="plan",
+        requested_date=plan.next_date,
+        description=_("%(kind)s due on %(date)s (plan “%(plan)s”).")
+        % {"kind": plan.get_kind_display(), "date": plan.next_date, "plan": plan.name},
+        plan=plan,
+        plan_date=plan.next_date,
+    )
+    return services.enter_ticket(ticket, None)
+
+
+def remind_renewals(today=None):
+    """Agreements ending within the reminder window: one notice per agreement and end date."""
+    from customers.models import ServiceAgreement
+
+    today = today or timezone.localdate()
+    ending = list(
+        ServiceAgreement.objects.filter(
+            end_date__gte=today,
+            end_date__lte=today + timedelta(days=settings.RENEWAL_REMINDER_DAYS),
+            customer__isnull=False,
+        ).select_related("customer")
+    )
+    people = _people(Role.SERVICE_MANAGER) + _people(Role.DISPATCHER)
+    rows = [
+        Row(
+            person.pk,
+            None,
+            _("Agreement %(number)s of %(customer)s ends on %(end)s")
+            % {"number": a.number, "customer": a.customer.name, "end": a.end_date},
+            "",
+            a.get_absolute_url(),
+            f"renewal:{a.pk}:{a.end_date}",
+        )
+        for a in ending
+        for person in people
+    ]
+    notify_many("agreement_renewal", rows)
+    return ending
+
+
+def remind_warranties(today=None):
+    """Units whose warranty ends within the window: an SMS to the customer's primary contact."""
+    from customers.models import Contact, Equipment
+
+    today = today or timezone.localdate()
+    units = list(
+        Equipment.objects.filter(
+            warranty_end__gte=today,
+            warranty_end__lte=today + timedelta(days=settings.WARRANTY_REMINDER_DAYS),
+        ).select_related("product_model", "customer")
+    )
+    contacts = {
+        c.customer_id: c
+        for c in Contact.objects.filter(
+            customer__in={u.customer_id for u in units}, is_primary=True
+        )
+    }
+    sent = 0
+    for unit in units:
+        contact = contacts.get(unit.customer_id)
+        if contact is None or not contact.mobile:
+            continue
+        send_sms(
+            contact.mobile,
+            _(
+                "[After-sales] The warranty of your %(model)s (S/N %(serial)s) ends on "
+                "%(end)s. Reply or call us to extend it."
+            )
+            % {
+                "model": unit.product_model.name,
+                "serial": unit.serial_no,
+                "end": unit.warranty_end,
+            },
+            key=f"warranty:{unit.pk}:{unit.warranty_end}",
+        )
+        sent += 1
+    return sent
+
+
+def daily(today=None):
+    today = today or timezone.localdate()
+    counts = {
+        "plan_tickets": len(create_plan_tickets(today)),
+        "renewals": len(remind_renewals(today)),
+        "warranty_sms": remind_warranties(today),
+    }
+    log.info("daily jobs: %s", counts)
+    return counts
