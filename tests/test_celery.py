@@ -33,6 +33,8 @@ def wait_for(predicate, timeout, interval=0.2):
     return None
 
 
+# Celery's Django fix-up runs the system checks, which ask SQLite whether it has JSON support.
+@pytest.mark.django_db
 def test_heartbeat_is_scheduled_every_minute_and_registered():
     app.loader.import_default_modules()
     entry = settings.CELERY_BEAT_SCHEDULE["heartbeat"]
