@@ -537,7 +537,11 @@ def export_masterdata(kind, fmt):
 @transaction.atomic
 def save_agreement(form, targets):
     """Save an agreement with its four SLA targets; either all or nothing."""
+    from tickets.sla import replan_agreement
+
     agreement = form.save()
     targets.instance = agreement
     targets.save()
+    # Open service requests under this agreement follow its new targets and calendar.
+    replan_agreement(agreement)
     return agreement

@@ -247,3 +247,23 @@ def sla_rows(ticket, now=None):
             }
         )
     return rows
+
+
+def replan_agreement(agreement):
+    """Recompute the unmet targets of the open tickets this agreement covers (after an edit)."""
+    from .models import Ticket
+
+    tickets = (
+        Ticket.objects.select_for_update(of=("self",))
+        .filter(agreement=agreement, state__in=OPEN_STATES)
+        .select_related("calendar")
+    )
+    fields = [f"{n}_{part}" for n in TARGETS for part in ("due", "warn_at", "warned_at")]
+    fields += [f"{n}_breached_at" for n in TARGETS]
+    fields += ["agreement", "calendar", "sla_due", "sla_warn_at", "sla_check_at"]
+    changed = []
+    for ticket in tickets:
+        plan(ticket)
+        changed.append(ticket)
+    Ticket.objects.bulk_update(changed, fields, batch_size=500)
+    return len(changed)

@@ -265,3 +265,23 @@ def test_renewal_and_warranty_reminders_once(statutory, make_user, caplog):
     from aftersales.models import Delivery
 
     assert Delivery.objects.filter(channel="sms", target="13900001111").count() == 1
+
+
+def test_agreement_edit_recomputes_open_tickets(dispatcher, engineer, customer):
+    from tickets.sla import replan_agreement
+
+    with time_machine.travel(at("2026-11-23 10:00"), tick=False):
+        open_ticket = enter_ticket(dispatcher, customer=customer, priority="high")
+        met = enter_ticket(dispatcher, customer=customer, priority="high")
+        met = services.perform(met, "assign", dispatcher, engineer=engineer)
+        agreement = open_ticket.agreement
+        target = agreement.target_for("high")
+        target.response_minutes, target.arrival_minutes = 120, 300
+        target.save()
+        assert replan_agreement(agreement) == 2
+    open_ticket.refresh_from_db()
+    met.refresh_from_db()
+    assert open_ticket.response_due == at("2026-11-23 12:00")  # uses up the morning exactly
+    assert open_ticket.arrival_due == at("2026-11-23 16:00")
+    assert met.response_due == at("2026-11-23 11:00")  # met targets keep their record
+    assert met.arrival_due == at("2026-11-23 16:00")
