@@ -163,6 +163,41 @@ class Gunicorn:
             self.process.wait()
 
 
+def server_cpu(gunicorn_pid):
+    """{pid: CPU seconds} of the gunicorn workers and of the PostgreSQL backends serving the
+    bench database (Linux /proc): work per request, whatever else the machine is doing."""
+    from django.db import connection
+
+    pids = _children(gunicorn_pid)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        pids += [pid for (pid,) in cursor.fetchall()]
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone, or not this machine's
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return cpu
+
+
+def _children(pid):
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def cpu_ms_per_request(before, after, requests):
+    used = sum(seconds - before.get(pid, 0) for pid, seconds in after.items())
+    return used * 1000 / requests if requests else None
+
+
 def free_port():
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -238,7 +273,7 @@ def measure_size(size, args, env, dataset, log=print, load=None):
         results[key] = {"label": label, "path": path, **counted, "runs": {}}
     measured = {key: e for key, e in results.items() if "skipped" not in e}
     paths = {p[0]: p for p in pages(dataset, ids)}
-    with Gunicorn(env, port, args.workers):
+    with Gunicorn(env, port, args.workers) as server:
         # Rounds over all pages, so that a burst of load from elsewhere on the machine spoils
         # one round of every page rather than all of one page; each figure is the median of
         # the rounds' figures.
@@ -252,12 +287,16 @@ def measure_size(size, args, env, dataset, log=print, load=None):
                     # Warm every worker (imports, templates, connection) before counting.
                     client.run(HOST, port, entry["path"], requests=4 * args.workers, **common)
                     requests = args.requests * (2 if concurrency > 1 else 1)
+                    before = server_cpu(server.process.pid)
                     run = client.run(HOST, port, entry["path"], requests=requests, **common)
+                    run["cpu_ms"] = cpu_ms_per_request(
+                        before, server_cpu(server.process.pid), run["requests"]
+                    )
                     entry.setdefault("rounds", {}).setdefault(str(concurrency), []).append(run)
                     log(
                         f"  round {round_no + 1} {key:<14} c={concurrency}: p50 {run['p50']:7.1f}"
                         f" ms  p95 {run['p95']:7.1f} ms  {run['rps']:6.0f} req/s"
-                        f"  errors {run['errors']}"
+                        f"  errors {run['errors']}  server CPU {run['cpu_ms']:5.1f} ms/request"
                     )
         load.append(os.getloadavg()[0])
     for entry in measured.values():
@@ -266,6 +305,7 @@ def measure_size(size, args, env, dataset, log=print, load=None):
                 "p50": _median([r["p50"] for r in runs]),
                 "p95": _median([r["p95"] for r in runs]),
                 "rps": _median([r["rps"] for r in runs]),
+                "cpu_ms": _median([r["cpu_ms"] for r in runs]),
                 "requests": sum(r["requests"] for r in runs),
                 "errors": sum(r["errors"] for r in runs),
                 "error_samples": sorted({e for r in runs for e in r["error_samples"]})[:3],
@@ -285,6 +325,11 @@ def _median(values):
 def _p95(results, key, concurrency):
     run = results.get(key, {}).get("runs", {}).get(str(concurrency))
     return run["p95"] if run else None
+
+
+def _cpu(results, key):
+    run = results.get(key, {}).get("runs", {}).get("1")
+    return run["cpu_ms"] if run else None
 
 
 def checks(sizes, by_size):
@@ -400,9 +445,10 @@ def print_tables(sizes, by_size, generation, results_checks, write=print):
             )
         write(
             f"{'page':<14} {'c1 p50':>7} {'c1 p95':>7} {'c8 p50':>7} {'c8 p95':>7}"
-            f" {'p95/whoami':>10} {'c8/c1':>6} {'queries':>7}  errors"
+            f" {'p95/whoami':>10} {'c8/c1':>6} {'queries':>7} {'cpu ms':>7} {'cpu/whoami':>10}"
+            "  errors"
         )
-        who = _p95(results, "whoami", 1)
+        who, who_cpu = _p95(results, "whoami", 1), _cpu(results, "whoami")
         for key, entry in results.items():
             runs = entry["runs"]
             if not runs:
@@ -412,17 +458,24 @@ def print_tables(sizes, by_size, generation, results_checks, write=print):
             write(
                 f"{key:<14} {one['p50']:7.1f} {one['p95']:7.1f} {eight['p50']:7.1f}"
                 f" {eight['p95']:7.1f} {one['p95'] / who:10.2f} {eight['p95'] / one['p95']:6.2f}"
-                f" {entry['queries']:7d}  {one['errors'] + eight['errors']}"
+                f" {entry['queries']:7d} {one['cpu_ms']:7.1f} {one['cpu_ms'] / who_cpu:10.2f}"
+                f"  {one['errors'] + eight['errors']}"
             )
+        write(
+            "(cpu ms: CPU time of gunicorn and PostgreSQL per request at 1 client, the work a"
+            " page costs whatever else the machine runs)"
+        )
     if len(sizes) > 1:
         small, large = by_size[sizes[0]], by_size[sizes[-1]]
         write("")
-        write(f"== p95 at {sizes[-1]:,} / p95 at {sizes[0]:,} ==")
+        write(f"== {sizes[-1]:,} / {sizes[0]:,} tickets ==")
         for key in large:
             cells = []
             for c in CONCURRENCY:
                 before, after = _p95(small, key, c), _p95(large, key, c)
-                cells.append(f"c{c} {after / before:5.2f}" if before and after else f"c{c}   n/a")
+                cells.append(f"p95 c{c} {after / before:5.2f}" if before and after else "n/a")
+            before, after = _cpu(small, key), _cpu(large, key)
+            cells.append(f"cpu {after / before:5.2f}" if before and after else "n/a")
             write(f"{key:<14} " + "  ".join(cells))
     write("")
     write("== targets ==")
