@@ -68,6 +68,14 @@ ACTIONS = {
 }
 
 
+def _lock(ticket, version):
+    """The ticket's row, locked until commit; refused when the page showed an older version."""
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if version is not None and locked.version != version:
+        raise ActionRefused(stale_message())
+    return locked
+
+
 def stale_message():
     return _(
         "This service request was changed by someone else a moment ago, so nothing was "
@@ -109,9 +117,7 @@ def perform(ticket, action, actor, *, version=None, reason="", data=None, then=N
     transaction after the transition (to save the records that come with it).
     """
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
-        if version is not None and locked.version != version:
-            raise ActionRefused(stale_message())
+        locked = _lock(ticket, version)
         method = getattr(locked, action)
         if not can_proceed(method):
             raise ActionRefused(
@@ -333,9 +339,7 @@ def record_revisit(ticket, actor, *, version, outcome, score=None, comment=""):
         )
     # Not reached: recorded, the ticket waits in the queue for the next call.
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
-        if version is not None and locked.version != version:
-            raise ActionRefused(stale_message())
+        locked = _lock(ticket, version)
         if locked.state != State.PROCESSED or not actor.has_perm("tickets.revisit_ticket"):
             raise ActionRefused(_("This service request is not waiting for a revisit."))
         save(locked)
@@ -350,9 +354,7 @@ def record_revisit(ticket, actor, *, version, outcome, score=None, comment=""):
 def change_priority(ticket, actor, *, version, priority):
     """A dispatcher changes the priority of an open request; unmet SLA targets are recomputed."""
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
-        if version is not None and locked.version != version:
-            raise ActionRefused(stale_message())
+        locked = _lock(ticket, version)
         if not locked.is_open or not actor.has_perm("tickets.dispatch_ticket"):
             raise ActionRefused(_("The priority of this service request cannot be changed now."))
         before = locked.priority

@@ -22,7 +22,7 @@ from customers.models import Customer, Equipment, ServiceAgreement
 from . import services
 from .filters import TicketFilter
 from .forms import ActionForm, PriorityForm, RevisitForm, TicketForm
-from .models import OPEN_STATES, STATE_TONES, Revisit, State, Ticket, TicketTransition, Visit
+from .models import OPEN_STATES, Revisit, State, Ticket, TicketTransition, Visit
 from .sla import sla_rows
 
 
@@ -118,7 +118,6 @@ class TicketListView(PermissionMixin, FilterView):
         ctx["selects"] = _select_boxes(ctx["filter"].form)
         ctx["current_state"] = self.request.GET.get("state", "")
         ctx["query_string"] = _query_string(self.request)
-        ctx["tones"] = STATE_TONES
         return ctx
 
 
@@ -208,7 +207,6 @@ def _customer_facts(customer):
                 "end_date"
             )
         ),
-        "tones": STATE_TONES,
     }
 
 
@@ -271,8 +269,6 @@ def ticket_detail(request, pk):
             "revisit_form": revisit_form,
             "priority_form": priority_form,
             "targets": sla_rows(ticket),
-            "labels": services.ACTION_LABELS,
-            "tones": STATE_TONES,
         },
     )
 
@@ -517,8 +513,6 @@ def ticket_public(request, token):
             "ticket": ticket,
             "milestones": milestones,
             "visits": visits,
-            "labels": services.ACTION_LABELS,
-            "tones": STATE_TONES,
             "hotline": settings.SERVICE_HOTLINE,
         },
     )
