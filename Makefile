@@ -130,6 +130,8 @@ bench-import: venv ## Time importing 100,000 customers + contacts against bulk_c
 # database (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/aftersales_bench_tickets)
 # is dropped and rebuilt each run; about 40 minutes. E.g. BENCH_TICKETS_ARGS="--sizes 100000"
 bench-tickets: venv ## Time the ticket pages at 100k and 1M tickets (gunicorn)
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null || \
+		echo "wrk is not installed: measuring with bench.client's threads instead"
 	$(PY) -m bench.tickets $(BENCH_TICKETS_ARGS)
 
 # Business-time arithmetic (no database): a deadline 30 working days away, well under 1 ms.

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class AftersalesConfig(AppConfig):
     name = "aftersales"
     verbose_name = _("Organisation")
+
+    def ready(self):
+        from . import signals
+
+        signals.connect()

@@ -34,9 +34,15 @@ class User(AbstractUser):
 
     @property
     def role_codes(self):
-        # Cached per instance: templates and access checks ask many times per request.
+        # Cached per instance (templates and access checks ask many times per request) and, for
+        # active users, between requests with their permissions (aftersales.caching).
         if not hasattr(self, "_role_codes"):
-            self._role_codes = frozenset(self.groups.values_list("name", flat=True))
+            if self.is_active and self.pk:
+                from .caching import auth_facts
+
+                self._role_codes = auth_facts(self)["roles"]
+            else:
+                self._role_codes = frozenset(self.groups.values_list("name", flat=True))
         return self._role_codes
 
     def has_role(self, *roles):

@@ -36,6 +36,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .caching import forget, remembered
 from .models import Delivery, Notification, User, WebhookChannel
 from .sms import get_backend as get_sms_backend
 
@@ -165,6 +166,7 @@ def notify_many(event, rows, *, email=True, webhooks=True):
                 )
 
     Notification.objects.bulk_create(notifications.values(), ignore_conflicts=True, batch_size=500)
+    forget(*{_unread_key(n.user_id) for n in notifications.values()})
     _queue(deliveries.values(), stamp)
 
 
@@ -223,15 +225,27 @@ def mark_read(notification):
     Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+    forget(_unread_key(notification.user_id))
 
 
 def mark_all_read(user):
+    forget(_unread_key(user.pk))
     return Notification.objects.for_user(user).unread().update(read_at=timezone.now())
 
 
 def unread_count(user, cap=100):
-    """The bell's number: counting stops at `cap` (the bell shows "99+"), however many there are."""
-    return Notification.objects.for_user(user).unread().order_by()[:cap].count()
+    """The bell's number: counting stops at `cap` (the bell shows "99+"), however many there are.
+
+    Every page shows it: kept in the cache until a notification for this user is written or read.
+    """
+    return remembered(
+        _unread_key(user.pk),
+        lambda: Notification.objects.for_user(user).unread().order_by()[:cap].count(),
+    )
+
+
+def _unread_key(user_id):
+    return f"unread:{user_id}"
 
 
 def _queue(deliveries, stamp):

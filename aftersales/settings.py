@@ -114,13 +114,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Reuse connections across requests: opening one costs ~12 ms on this kind of machine.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The planner's price of a random read, for data in memory or on SSD (PostgreSQL's default,
+    # 4, is for spinning disks): with it, a search that matches a thousand tickets reads them
+    # through its indexes (5 ms) instead of walking the newest million in date order (12 ms).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "options", f"-c random_page_cost={env.float('DB_RANDOM_PAGE_COST', default=1.1)}"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "aftersales.User"
 AUTHENTICATION_BACKENDS = [
     # Axes first: it refuses logins that are locked out before the password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, with each user's permissions and roles kept in the cache.
+    "aftersales.caching.AuthFactsBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -181,7 +188,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, reusing its Redis client (see the class).
+            "BACKEND": "aftersales.caching.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="aftersales"),
         }

@@ -128,6 +128,15 @@ def django_db_setup(django_db_setup):
         type(connection)._test_serialized_contents = contents
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with none of the product's cache entries: a user, role or count cached
+    by an earlier test must not answer for this one's data."""
+    from tests import cache
+
+    cache.empty()
+
+
 # --- Users per role ----------------------------------------------------------------------------
 
 

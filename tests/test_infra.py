@@ -93,7 +93,7 @@ def test_database_and_redis_come_from_the_environment():
     assert result.stdout.split() == [
         "django.db.backends.postgresql",
         "redis://cache.example.com:6379/0",
-        "django.core.cache.backends.redis.RedisCache",
+        "aftersales.caching.RedisCache",
     ]
 
 

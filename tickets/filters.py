@@ -5,6 +5,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.caching import per_language, remembered
 from aftersales.models import ServicePoint, User
 from aftersales.roles import Role
 from customers.models import Customer, Equipment, Priority
@@ -19,6 +20,25 @@ def engineers():
         .select_related("engineer_profile__service_point")
         .order_by("engineer_profile__service_point__name", "username")
     )
+
+
+# The cache entry of the desk's short lists; aftersales.signals and tickets.apps forget it when
+# an engineer, a service point or a problem type changes.
+SHORT_LISTS = "desk-choices"
+
+
+def short_lists():
+    """{"engineer" | "service_point" | "problem_type": [(pk as text, label), ...]}, cached."""
+    return remembered(per_language(SHORT_LISTS), _read_short_lists)
+
+
+def _read_short_lists():
+    # The option labels are the engineers' names: no profiles needed (they triple the rows).
+    return {
+        "engineer": [(str(u.pk), str(u)) for u in engineers().select_related(None)],
+        "service_point": [(str(p.pk), str(p)) for p in ServicePoint.objects.all()],
+        "problem_type": [(str(p.pk), str(p)) for p in ProblemType.objects.all()],
+    }
 
 
 # Up to this many matching customers (or units) go to the ticket query as a list of ids: then
@@ -80,15 +100,20 @@ class TicketFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(label=_("State"), choices=State.choices)
     priority = django_filters.ChoiceFilter(label=_("Priority"), choices=Priority.choices)
     service_type = django_filters.ChoiceFilter(label=_("Service type"), choices=ServiceType.choices)
-    problem_type = django_filters.ModelChoiceFilter(
-        label=_("Problem type"), queryset=ProblemType.objects.all()
+    # The short lists come from the cache (`short_lists`): choosing one is checked against
+    # them with no query, and the filter copies no querysets for every request.
+    problem_type = django_filters.ChoiceFilter(
+        label=_("Problem type"),
+        field_name="problem_type_id",
+        choices=lambda: short_lists()["problem_type"],
     )
-    # The option labels are the engineers' names: no profiles needed (they triple the rows).
-    engineer = django_filters.ModelChoiceFilter(
-        label=_("Engineer"), queryset=engineers().select_related(None)
+    engineer = django_filters.ChoiceFilter(
+        label=_("Engineer"), field_name="engineer_id", choices=lambda: short_lists()["engineer"]
     )
-    service_point = django_filters.ModelChoiceFilter(
-        label=_("Service point"), queryset=ServicePoint.objects.all()
+    service_point = django_filters.ChoiceFilter(
+        label=_("Service point"),
+        field_name="service_point_id",
+        choices=lambda: short_lists()["service_point"],
     )
     light = django_filters.ChoiceFilter(
         label=_("SLA"), choices=list(Light.LABELS.items()), method="filter_light"

@@ -1,7 +1,10 @@
 from django import forms
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.caching import per_language, remembered
+from aftersales.lib.html import options_html
 from aftersales.models import EngineerProfile
 from customers.models import Priority
 
@@ -74,15 +77,49 @@ class TicketForm(forms.ModelForm):
         return data
 
 
+def engineer_label(user):
+    """An engineer as the select boxes show them: name, service point, availability."""
+    profile = getattr(user, "engineer_profile", None)
+    if profile is None:
+        return str(user)
+    label = f"{user} · {profile.service_point.name}"
+    if profile.availability != EngineerProfile.Availability.ON_DUTY:
+        label += f" ({profile.get_availability_display()})"
+    return label
+
+
 class EngineerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, user):
+        return engineer_label(user)
+
+
+# The cache entry of the engineer select box of the ticket page; aftersales.signals forgets it
+# when an engineer, a profile or a service point changes.
+ENGINEER_CHOICES = "engineer-choices"
+
+
+def engineer_options():
+    """The engineer select box's options as HTML, grouped by service point, none selected.
+
+    Kept in the cache per language: written by the form's widget for ~200 engineers, they took
+    longer than everything else on the ticket page.
+    """
+    return remembered(per_language(ENGINEER_CHOICES), _engineer_options)
+
+
+def _engineer_options():
+    groups = {}
+    for user in engineers():
         profile = getattr(user, "engineer_profile", None)
-        if profile is None:
-            return str(user)
-        label = f"{user} · {profile.service_point.name}"
-        if profile.availability != EngineerProfile.Availability.ON_DUTY:
-            label += f" ({profile.get_availability_display()})"
-        return label
+        point = profile.service_point.name if profile else ""
+        groups.setdefault(point, []).append((str(user.pk), engineer_label(user)))
+    parts = [f'<option value="">{escape(_("Choose an engineer"))}</option>']
+    for point, options in groups.items():
+        if point:
+            parts.append(f'<optgroup label="{escape(point)}">{options_html(options)}</optgroup>')
+        else:
+            parts.append(options_html(options))
+    return "".join(parts)
 
 
 class ActionForm(forms.Form):

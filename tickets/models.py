@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
+from aftersales.lib.choices import ChoiceLabels
 from aftersales.models import new_token
 from customers.models import Priority
 
@@ -45,6 +46,8 @@ OPEN_STATES = [
     State.LOCKED,
 ]
 FINISHED_STATES = [State.CLOSED, State.VERIFIED, State.CANCELLED]
+# The cache entry of the desk's queue counts (tickets.views); every state change forgets it.
+QUEUE_COUNTS = "queue-counts"
 # The colour of each state's badge (see .status-badge in css/app.css).
 STATE_TONES = {
     State.PENDING_ASSIGNMENT: "warning",
@@ -137,7 +140,7 @@ def _system_only(ticket, user):
     return user is None
 
 
-class Ticket(ConcurrentTransitionMixin, models.Model):
+class Ticket(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     customer = models.ForeignKey(
         "customers.Customer",
@@ -378,6 +381,12 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         from .sla import light
 
         return light(self)
+
+    @property
+    def state_fields(self):
+        # django-fsm looks through every field of the model (~70) for its state fields each time
+        # it builds a ticket: there is one, and the desk and job lists build dozens per page.
+        return (self._meta.get_field("state"),)
 
     @property
     def state_tone(self):
@@ -625,7 +634,7 @@ ACTION_LABELS = {
 }
 
 
-class TicketTransition(models.Model):
+class TicketTransition(ChoiceLabels, models.Model):
     """One row per action on a ticket: who (empty: the system), when, from, to, why."""
 
     ticket = models.ForeignKey(
@@ -666,7 +675,7 @@ class ChargeType(models.TextChoices):
     AGREEMENT = "agreement", _("Free under agreement")
 
 
-class Visit(models.Model):
+class Visit(ChoiceLabels, models.Model):
     """An engineer's visit in one processing round: check-in, the work done and its cost."""
 
     class Result(models.TextChoices):
@@ -788,7 +797,7 @@ class VisitPhoto(models.Model):
         return self.image.name
 
 
-class Revisit(models.Model):
+class Revisit(ChoiceLabels, models.Model):
     """A revisit call (回访) after the work was reported done."""
 
     class Outcome(models.TextChoices):

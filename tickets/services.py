@@ -16,12 +16,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
+from aftersales.caching import forget
 from aftersales.notifications import notify
 from customers.models import ProductModel
 
 from . import sla
 from .models import (
     ACTION_LABELS,
+    QUEUE_COUNTS,
     PartLine,
     ProblemType,
     Revisit,
@@ -182,6 +184,8 @@ REASON_ACTIONS = {
 
 
 def _log(ticket, action, actor, *, source, reason="", data=None, at=None):
+    if source != ticket.state:
+        forget(QUEUE_COUNTS)
     return TicketTransition.objects.create(
         at=at or timezone.now(),
         ticket=ticket,

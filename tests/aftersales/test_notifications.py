@@ -133,7 +133,12 @@ def robot(point, kind, url, **fields):
 
 def queued_ids(callbacks):
     """The delivery ids that on_commit callbacks would queue."""
-    return [pk for callback in callbacks for pk in callback.args[0]]
+    return [
+        pk
+        for callback in callbacks
+        if getattr(callback, "func", None) is notifications._enqueue
+        for pk in callback.args[0]
+    ]
 
 
 # --- Writing: once per key, only after the commit ---------------------------------------------

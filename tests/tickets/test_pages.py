@@ -6,18 +6,21 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from aftersales.roles import Role
+from tests import cache
 from tests.factories import (
     CustomerFactory,
+    EngineerProfileFactory,
     EquipmentFactory,
     ProblemTypeFactory,
     enter_ticket,
     ticket_in_state,
 )
 from tickets import services
-from tickets.models import State, Ticket
+from tickets.models import State
 
 
 def count_queries(client, url):
+    cache.empty()  # the page with nothing remembered: its most expensive case
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     assert response.status_code == 200, url
@@ -57,6 +60,59 @@ def test_detail_queries_do_not_grow_with_events(dispatcher, dispatcher_client, e
     assert count_queries(dispatcher_client, url) == small
 
 
+def queue_count(client, state):
+    html = client.get(reverse("tickets:list")).content.decode()
+    tab = html.index(f'data-queue="{state}"')
+    start = html.index('class="queue-count">', tab) + len('class="queue-count">')
+    return int(html[start : html.index("<", start)])
+
+
+def test_queue_counts_follow_every_change_of_state(dispatcher, dispatcher_client, engineer):
+    ticket = enter_ticket(dispatcher)
+    assert queue_count(dispatcher_client, "pending_assignment") == 1  # remembered now
+    assert queue_count(dispatcher_client, "assigned") == 0
+    services.perform(ticket, "assign", dispatcher, engineer=engineer)
+    assert queue_count(dispatcher_client, "pending_assignment") == 0
+    assert queue_count(dispatcher_client, "assigned") == 1
+    enter_ticket(dispatcher)
+    assert queue_count(dispatcher_client, "pending_assignment") == 1
+
+
+def test_the_desk_remembers_its_short_lists_and_counts(dispatcher_client):
+    url = reverse("tickets:list")
+    dispatcher_client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        dispatcher_client.get(url)
+    tables = " ".join(q["sql"] for q in ctx.captured_queries)
+    for table in ("tickets_problemtype", "aftersales_servicepoint", "GROUP BY"):
+        assert table not in tables
+
+
+def test_new_engineers_and_problem_types_show_in_the_select_boxes_at_once(
+    dispatcher, dispatcher_client, make_user
+):
+    ticket = enter_ticket(dispatcher)
+    desk, detail = reverse("tickets:list"), reverse("tickets:detail", args=[ticket.pk])
+    dispatcher_client.get(desk), dispatcher_client.get(detail)  # remembered now
+    newcomer = make_user(Role.ENGINEER, username="newcomer", display_name="新来的工程师")
+    EngineerProfileFactory(user=newcomer)
+    problem = ProblemTypeFactory(name="新的故障类型")
+    html = dispatcher_client.get(desk).content.decode()
+    assert f'<option value="{newcomer.pk}">新来的工程师</option>' in html
+    assert f'<option value="{problem.pk}">新的故障类型</option>' in html
+    html = dispatcher_client.get(detail).content.decode()
+    assert f'<option value="{newcomer.pk}">新来的工程师 · ' in html
+
+
+def test_the_desk_marks_the_chosen_filters(dispatcher, dispatcher_client, engineer):
+    html = dispatcher_client.get(
+        reverse("tickets:list"), {"engineer": engineer.pk, "state": "assigned"}
+    ).content.decode()
+    assert f'<option value="{engineer.pk}" selected>' in html
+    assert '<option value="assigned" selected>' in html
+    assert html.count(" selected>") == 8  # one per select box: the others show "All"
+
+
 def test_desk_queues_filters_and_search(dispatcher, dispatcher_client, engineer):
     unit = EquipmentFactory(serial_no="SN-FIND-ME")
     found = enter_ticket(dispatcher, customer=unit.customer, equipment=unit)
@@ -67,7 +123,7 @@ def test_desk_queues_filters_and_search(dispatcher, dispatcher_client, engineer)
     assert found.number in page and other.number in page
 
     by_serial = dispatcher_client.get(reverse("tickets:list"), {"q": "sn-find-me"})
-    assert list(by_serial.context["object_list"]) == [Ticket.objects.get(pk=found.pk)]
+    assert [t.pk for t in by_serial.context["object_list"]] == [found.pk]
     by_phone = dispatcher_client.get(reverse("tickets:list"), {"q": "13912345678"})
     assert [t.pk for t in by_phone.context["object_list"]] == [other.pk]
     by_state = dispatcher_client.get(reverse("tickets:list"), {"state": "pending_assignment"})
