@@ -356,8 +356,9 @@ def _timeline(ticket):
     timed = []
     for kind, at, item in events:
         local = timezone.localtime(at)
-        html = _transition_html(item, system, states) if kind == "transition" else ""
-        timed.append((kind, at, item, local.isoformat(), f"{local:%Y-%m-%d %H:%M}", html))
+        iso, text = local.isoformat(), f"{local:%Y-%m-%d %H:%M}"
+        html = _transition_html(item, system, states, iso, text) if kind == "transition" else ""
+        timed.append((kind, at, item, iso, text, html))
     return timed, visits
 
 
@@ -376,10 +377,13 @@ _LOG_FIELDS = [
 ]
 
 
-def _transition_html(t, system, states):
-    """One transition of the timeline (a row of _LOG_FIELDS) as HTML."""
+def _transition_html(t, system, states, iso, text):
+    """One transition of the timeline (a row of _LOG_FIELDS) as its whole <li>."""
     label = ACTION_LABELS.get(t.action, t.action)
-    parts = [f"<div><strong>{escape(str(label))}</strong>"]
+    parts = [
+        f'<li class="timeline-item timeline-transition"><time datetime="{iso}">{text}</time>'
+        f"<div><strong>{escape(str(label))}</strong>"
+    ]
     if t.source and t.source != t.target:
         parts.append(
             f' <span class="text-body-secondary small">{states.get(t.source, t.source)} → '
@@ -402,6 +406,7 @@ def _transition_html(t, system, states):
             "a": (t.data.get("after") or {}).get("labour_hours"),
         }
         parts.append(f'<div class="small text-body-secondary">{escape(hours)}</div>')
+    parts.append("</li>")
     return mark_safe("".join(parts))  # noqa: S308 (every value above is escaped)
 
 
