@@ -1,7 +1,7 @@
 """Settings for 售后服务管理系统, read from the environment (see .env.example).
 
 Without any environment the project runs on embedded defaults: a SQLite file for the
-database, Celery's file-system broker for background jobs, and an in-process cache. In
+database, Celery's file-system broker for background jobs, and a file cache under var/. In
 production set DATABASE_URL (PostgreSQL) and REDIS_URL (broker + shared cache).
 """
 
@@ -195,7 +195,14 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Files under var/: the embedded setup's web server and worker share them, so a change one
+    # of them makes (a ticket's state, a role) reaches the other's pages at once.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 
 # Celery. Embedded default: the file-system transport, which needs no server; its folders are
 # created by aftersales.celery before a worker starts.
@@ -286,7 +293,8 @@ PUBLIC_RATE_LIMIT = env.str("PUBLIC_RATE_LIMIT", default="60/m")
 RATELIMIT_VIEW = "aftersales.views.rate_limited"
 # The service hotline that public pages offer as a tap-to-call link (empty: not shown).
 SERVICE_HOTLINE = env.str("SERVICE_HOTLINE", default="400-800-1234" if DEBUG else "")
-# The in-process cache is per process; it is the embedded default only. Production uses Redis.
+# The embedded file cache counts non-atomically (rate limits are approximate there): it is for
+# one machine only. Production uses Redis.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

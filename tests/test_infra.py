@@ -74,7 +74,7 @@ def test_embedded_defaults_need_no_server():
     assert engine == "django.db.backends.sqlite3"
     assert name == str(BASE_DIR / "var" / "db.sqlite3")
     assert broker.startswith("filesystem://")
-    assert cache == "django.core.cache.backends.locmem.LocMemCache"
+    assert cache == "django.core.cache.backends.filebased.FileBasedCache"
 
 
 def test_database_and_redis_come_from_the_environment():
