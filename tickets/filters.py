@@ -1,6 +1,9 @@
+import operator
 from datetime import datetime, time, timedelta
+from functools import reduce
 
 import django_filters
+from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -54,36 +57,84 @@ def search_tickets(qs, text):
     tables the database would read every ticket. The indexes on the customer and unit columns
     are PostgreSQL's (tickets migration 0003): a trigram index for the name's substring search,
     expression indexes for the case-insensitive code and serial number.
+
+    Where the database allows (PostgreSQL), the result is a `TicketSearch`: each way of matching
+    reads its own index in the list's order, so a page costs the same whether a phone number
+    has ten tickets or ten thousand. Elsewhere it is one query with an OR.
     """
     text = (text or "").strip()
     if not text:
         return qs
+    criteria = _search_criteria(text)
+    if connection.features.supports_slicing_ordering_in_compound:
+        return TicketSearch(qs, criteria)
+    return qs.filter(reduce(operator.or_, criteria))
+
+
+def _search_criteria(text):
     customers = (
         Customer.objects.filter(Q(name__icontains=text) | Q(code__iexact=text) | Q(phone=text))
         .order_by()
         .values_list("pk", flat=True)
     )
     units = Equipment.objects.filter(serial_no__iexact=text).order_by().values_list("pk", flat=True)
-    return qs.filter(
-        # Numbers are generated upper-case (SR20261122-0001): the unique index answers.
-        Q(number=text.upper())
-        | Q(contact_phone=text)
-        | _among("equipment", units)
-        | _among("customer", customers)
-    )
+    # Numbers are generated upper-case (SR20261122-0001): the unique index answers.
+    criteria = [Q(number=text.upper()), Q(contact_phone=text)]
+    for field, pks in (("equipment", units), ("customer", customers)):
+        found = list(pks[: SEARCH_MAX_IDS + 1])
+        if len(found) > SEARCH_MAX_IDS:
+            criteria.append(Q(**{f"{field}__in": pks}))
+        elif found:
+            criteria.append(Q(**{f"{field}_id__in": found}))
+    return criteria
 
 
-def _among(field, pks):
-    found = list(pks[: SEARCH_MAX_IDS + 1])
-    if len(found) > SEARCH_MAX_IDS:
-        return Q(**{f"{field}__in": pks})
-    return Q(**{f"{field}_id__in": found})
+class TicketSearch:
+    """The tickets of `base` (filtered and ordered) that match any of `criteria`, read as a
+    union: each criterion's matches come from its own index (ticket_phone_created,
+    ticket_unit_created, ticket_customer_created, the number's), newest first, no more of them
+    than the page needs. One OR instead makes PostgreSQL read every match to sort them, or
+    walk the newest tickets of the whole table until it has found a page.
+
+    It is what the desk's paginator pages through: `count(cap)` and slices.
+    """
+
+    model = Ticket
+    ordered = True
+
+    def __init__(self, base, criteria):
+        self.base = base
+        self.criteria = criteria
+
+    def _ids(self, limit, ordered=True):
+        branches = [
+            (self.base if ordered else self.base.order_by()).filter(c).values("pk")[:limit]
+            for c in self.criteria
+        ]
+        return branches[0].union(*branches[1:], all=ordered)
+
+    def count(self, cap):
+        """How many tickets match, counted up to `cap` + 1."""
+        return self._ids(cap + 1, ordered=False).count()
+
+    def __getitem__(self, window):
+        if not isinstance(window, slice) or window.stop is None:
+            raise TypeError("a TicketSearch is read a page (a slice) at a time")
+        return self.base.filter(pk__in=self._ids(window.stop))[window]
 
 
 class NullsLastOrderingFilter(django_filters.OrderingFilter):
-    """Sorting by next due puts the tickets without a running SLA clock last, both ways."""
+    """Sorting by next due puts the tickets without a running SLA clock last, both ways; every
+    sort ends with the id, so that tickets with the same date keep their place from page to
+    page."""
 
     nulls_last = {"sla_due"}
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        if value:
+            qs = qs.order_by(*qs.query.order_by, "-id")
+        return qs
 
     def get_ordering_value(self, param):
         descending = param.startswith("-")
@@ -153,6 +204,17 @@ class TicketFilter(django_filters.FilterSet):
 
     def filter_light(self, qs, name, value):
         return qs.filter(light_filter(value))
+
+    def filter_queryset(self, queryset):
+        """Every filter and the sort first, the search last: it may turn the queryset into a
+        `TicketSearch`, which reads each way of matching with all the other filters."""
+        text = None
+        for name, value in self.form.cleaned_data.items():
+            if name == "q":
+                text = value
+            else:
+                queryset = self.filters[name].filter(queryset, value)
+        return search_tickets(queryset, text)
 
     def filter_q(self, qs, name, value):
         return search_tickets(qs, value)

@@ -26,7 +26,7 @@ from customers.filters import style_filter_form
 from customers.models import Customer, Equipment, Priority, ServiceAgreement
 
 from . import services
-from .filters import TicketFilter, short_lists
+from .filters import TicketFilter, TicketSearch, short_lists
 from .forms import ActionForm, PriorityForm, RevisitForm, TicketForm, engineer_options
 from .models import (
     ACTION_LABELS,
@@ -53,6 +53,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self):
+        if isinstance(self.object_list, TicketSearch):
+            return self.object_list.count(self.CAP)
         return self.object_list.order_by()[: self.CAP + 1].count()
 
     @property
@@ -175,11 +177,15 @@ def desk_rows(tickets):
     if missing:
         engineers.update((str(u.pk), str(u)) for u in User.objects.filter(pk__in=missing))
     customers = dict(
-        Customer.objects.filter(pk__in={t.customer_id for t in tickets}).values_list("pk", "name")
+        Customer.objects.filter(pk__in={t.customer_id for t in tickets})
+        .order_by()
+        .values_list("pk", "name")
     )
     units = {t.equipment_id for t in tickets if t.equipment_id}
     serials = (
-        dict(Equipment.objects.filter(pk__in=units).values_list("pk", "serial_no")) if units else {}
+        dict(Equipment.objects.filter(pk__in=units).order_by().values_list("pk", "serial_no"))
+        if units
+        else {}
     )
     rows = []
     for t in tickets:

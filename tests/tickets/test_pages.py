@@ -113,6 +113,29 @@ def test_the_desk_marks_the_chosen_filters(dispatcher, dispatcher_client, engine
     assert html.count(" selected>") == 8  # one per select box: the others show "All"
 
 
+def test_a_search_pages_through_every_way_of_matching_once(dispatcher, dispatcher_client):
+    # The same digits are a unit's serial number and a caller's phone: 12 tickets on the unit,
+    # 12 from the phone, 6 with both. On PostgreSQL each way is read from its own index and
+    # the pages are put together; the desk shows each ticket once, newest first.
+    text = "13911112222"
+    unit = EquipmentFactory(serial_no=text)
+    on_unit = [enter_ticket(dispatcher, customer=unit.customer, equipment=unit) for _ in range(12)]
+    by_phone = [enter_ticket(dispatcher, contact_phone=text) for _ in range(12)]
+    both = [
+        enter_ticket(dispatcher, customer=unit.customer, equipment=unit, contact_phone=text)
+        for _ in range(6)
+    ]
+    enter_ticket(dispatcher)  # matches nothing
+    expected = [t.pk for t in sorted(on_unit + by_phone + both, key=lambda t: (t.created_at, t.pk))]
+    expected.reverse()
+    pages = [dispatcher_client.get(reverse("tickets:list"), {"q": text, "page": n}) for n in (1, 2)]
+    shown = [t.pk for page in pages for t in page.context["object_list"]]
+    assert shown == expected
+    assert pages[0].context["paginator"].count == 30
+    queue = dispatcher_client.get(reverse("tickets:list"), {"q": text, "state": "assigned"})
+    assert list(queue.context["object_list"]) == []
+
+
 def test_desk_queues_filters_and_search(dispatcher, dispatcher_client, engineer):
     unit = EquipmentFactory(serial_no="SN-FIND-ME")
     found = enter_ticket(dispatcher, customer=unit.customer, equipment=unit)
