@@ -299,17 +299,19 @@ def create_database(url, fresh=False):
     return False
 
 
-_migrated = False
+_migrated = set()
 
 
 def migrate():
-    """Once per process: the models in memory must stay those the schema was migrated to."""
-    global _migrated
+    """Once per database and process: the models in memory must stay those the schema was
+    migrated to (bench.tickets fills one database per size)."""
     from django.core.management import call_command
+    from django.db import connection
 
-    if not _migrated:
+    name = connection.settings_dict["NAME"]
+    if name not in _migrated:
         call_command("migrate", verbosity=0, interactive=False)
-        _migrated = True
+        _migrated.add(name)
 
 
 # --- Writing rows ------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The ticket benchmark (`make bench-tickets`): the closed loop's pages at two data sizes.
 
-For each size (100,000 then 1,000,000 tickets, in one dedicated database grown in place) it
+For each size (100,000 and 1,000,000 tickets, a database each: <bench database>_100k, _1000k) it
 
 1. fills the database (bench.generate: COPY, minutes);
 2. serves the app with gunicorn as in production (DEBUG off, sync workers, persistent database
@@ -10,8 +10,10 @@ For each size (100,000 then 1,000,000 tickets, in one dedicated database grown i
    Debian's wrk when installed (bench.wrk), else with the threads of bench.client;
 4. counts each page's SQL queries once, with nothing cached (Django's test client here).
 
-It prints p50/p95 per page and the ratios the targets are about, checks the targets, and writes
-everything to bench/out/tickets-<date>.json.
+Both sizes are served at once (a gunicorn each) and measured in the same phase: each round takes
+every page at one size and then at the other, so whatever the machine does over the minutes of a
+run (its speed drifts) falls on both sizes alike. It prints p50/p95 per page and the ratios the
+targets are about, checks the targets, and writes everything to bench/out/tickets-<date>.json.
 
     python -m bench.tickets [--sizes 100000 1000000] [--seconds 4] [--workers 4] [--reuse]
 """
@@ -25,8 +27,10 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bench import client, generate, wrk
 
@@ -124,7 +128,7 @@ def collect_static(env):
 class Gunicorn:
     def __init__(self, env, port, workers):
         self.env, self.port, self.workers = env, port, workers
-        self.log = OUT_DIR / "gunicorn.log"
+        self.log = OUT_DIR / f"gunicorn-{port}.log"
 
     def __enter__(self):
         gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -164,7 +168,7 @@ class Gunicorn:
             self.process.wait()
 
 
-def server_cpu(gunicorn_pid):
+def server_cpu(gunicorn_pid, database):
     """{pid: CPU seconds} of the gunicorn workers and of the PostgreSQL backends serving the
     bench database (Linux /proc): work per request, whatever else the machine is doing."""
     from django.db import connection
@@ -172,8 +176,8 @@ def server_cpu(gunicorn_pid):
     pids = _children(gunicorn_pid)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pid FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [database],
         )
         pids += [pid for (pid,) in cursor.fetchall()]
     ticks = os.sysconf("SC_CLK_TCK")
@@ -251,24 +255,39 @@ def query_count(path, session_key):
 # --- One size -------------------------------------------------------------------------------
 
 
-def measure_size(size, args, env, dataset, log=print, load=None):
-    """Measure every page at this size; `load` collects the machine's load averages."""
-    from aftersales.models import User
+def size_url(base_url, size):
+    """The database of one size: the bench database's name with _100k, _1000k, … appended."""
+    parts = urlsplit(base_url)
+    return parts._replace(path=f"{parts.path}_{size // 1000}k").geturl()
 
-    load = [] if load is None else load
-    # The data grew by COPY, which no cached count or list hears of: start with an empty cache
-    # (the bench's own Redis database, see server_environment).
+
+def use_database(url):
+    """Point this process's Django connection (and bench.generate) at another bench database."""
+    from django.db import connections
+
+    os.environ["DATABASE_URL"] = url
+    connections["default"].close()
+    connections["default"].settings_dict["NAME"] = generate.check_bench_url(url)
+
+
+def prepare_size(size, url, args, env, log=print):
+    """Fill this size's database, sign in the clients, count each page's queries."""
     from django.core.cache import cache
 
-    cache.clear()
+    from aftersales.models import User
 
+    use_database(url)
+    # Each size's server keeps its cache entries under its own prefix (this process too).
+    prefix = f"bench{size}"
+    cache.key_prefix = prefix
+    generation = generate.generate(size, fresh=not args.reuse, log=log)
+    dataset = json.loads(generate.dataset_file().read_text())
     ids = {"engineer": User.objects.get(username=dataset["engineer"]).pk}
     users = {
         "dispatcher": sessions(dataset["dispatcher"], max(CONCURRENCY)),
         "engineer": sessions(dataset["engineer"], max(CONCURRENCY)),
     }
     results = {}
-    port = args.port or free_port()
     for key, label, who, path in pages(dataset, ids):
         keys = users[who] if who else [None]
         counted = query_count(path, keys[0])
@@ -276,58 +295,90 @@ def measure_size(size, args, env, dataset, log=print, load=None):
             log(f"  {key}: HTTP {counted['status']} at {path}; not measured")
             results[key] = {"label": label, "path": path, "skipped": counted, "runs": {}}
             continue
-        results[key] = {"label": label, "path": path, **counted, "runs": {}}
-    measured = {key: e for key, e in results.items() if "skipped" not in e}
+        results[key] = {"label": label, "path": path, **counted, "runs": {}, "who": who}
+    return {
+        "size": size,
+        "database": generate.check_bench_url(url),
+        "env": dict(env, DATABASE_URL=url, CACHE_KEY_PREFIX=prefix),
+        "dataset": dataset,
+        "users": users,
+        "results": results,
+        "generation": generation,
+    }
+
+
+def measure(prepared, args, log=print, load=None):
+    """Measure every page at every size, interleaved; {size: results}. `load` collects the
+    machine's load averages."""
+    load = [] if load is None else load
     use_wrk = wrk.available() and not args.python_client
-    paths = {p[0]: p for p in pages(dataset, ids)}
-    with Gunicorn(env, port, args.workers) as server:
-        # Rounds over all pages, so that a burst of load from elsewhere on the machine spoils
-        # one round of every page rather than all of one page; each figure is the median of
-        # the rounds' figures.
+    keys = list(prepared[0]["results"])
+    with ExitStack() as stack:
+        servers = {
+            p["size"]: stack.enter_context(Gunicorn(p["env"], free_port(), args.workers))
+            for p in prepared
+        }
+        # Rounds over all pages and sizes, so that a burst of load from elsewhere on the machine
+        # spoils one round of every page rather than all of one page or one size; each figure
+        # is the median of the rounds' figures.
         for round_no in range(args.rounds):
             load.append(os.getloadavg()[0])
-            for key, entry in measured.items():
-                who = paths[key][2]
-                headers = [{"Cookie": f"sessionid={k}"} for k in users[who]] if who else [{}]
-                for concurrency in CONCURRENCY:
-                    common = {"concurrency": concurrency, "headers": headers}
-                    # Warm every worker (imports, templates, connection) before counting.
-                    client.run(HOST, port, entry["path"], requests=4 * args.workers, **common)
-                    before = server_cpu(server.process.pid)
-                    if use_wrk:
-                        run = wrk.run(
-                            HOST,
-                            port,
-                            entry["path"],
-                            seconds=args.seconds,
-                            concurrency=concurrency,
-                            cookies=users[who] if who else (),
+            for key in keys:
+                for p in prepared:
+                    entry = p["results"].get(key)
+                    if not entry or "skipped" in entry:
+                        continue
+                    server = servers[p["size"]]
+                    who = entry["who"]
+                    users = p["users"][who] if who else []
+                    headers = [{"Cookie": f"sessionid={k}"} for k in users] or [{}]
+                    for concurrency in CONCURRENCY:
+                        common = {"concurrency": concurrency, "headers": headers}
+                        # Warm every worker (imports, templates, connection) before counting.
+                        client.run(
+                            HOST, server.port, entry["path"], requests=4 * args.workers, **common
                         )
-                    else:
-                        requests = args.requests * (2 if concurrency > 1 else 1)
-                        run = client.run(HOST, port, entry["path"], requests=requests, **common)
-                    run["cpu_ms"] = cpu_ms_per_request(
-                        before, server_cpu(server.process.pid), run["requests"]
-                    )
-                    entry.setdefault("rounds", {}).setdefault(str(concurrency), []).append(run)
-                    log(
-                        f"  round {round_no + 1} {key:<14} c={concurrency}: p50 {run['p50']:7.1f}"
-                        f" ms  p95 {run['p95']:7.1f} ms  {run['rps']:6.0f} req/s"
-                        f"  errors {run['errors']}  server CPU {run['cpu_ms']:5.1f} ms/request"
-                    )
+                        before = server_cpu(server.process.pid, p["database"])
+                        if use_wrk:
+                            run = wrk.run(
+                                HOST,
+                                server.port,
+                                entry["path"],
+                                seconds=args.seconds,
+                                concurrency=concurrency,
+                                cookies=users,
+                            )
+                        else:
+                            requests = args.requests * (2 if concurrency > 1 else 1)
+                            run = client.run(
+                                HOST, server.port, entry["path"], requests=requests, **common
+                            )
+                        run["cpu_ms"] = cpu_ms_per_request(
+                            before, server_cpu(server.process.pid, p["database"]), run["requests"]
+                        )
+                        entry.setdefault("rounds", {}).setdefault(str(concurrency), []).append(run)
+                        log(
+                            f"  round {round_no + 1} {p['size']:>9,} {key:<14} c={concurrency}:"
+                            f" p50 {run['p50']:7.1f} ms  p95 {run['p95']:7.1f} ms"
+                            f"  {run['rps']:6.0f} req/s  errors {run['errors']}"
+                            f"  server CPU {run['cpu_ms']:5.1f} ms/request"
+                        )
         load.append(os.getloadavg()[0])
-    for entry in measured.values():
-        for concurrency, runs in entry["rounds"].items():
-            entry["runs"][concurrency] = {
-                "p50": _median([r["p50"] for r in runs]),
-                "p95": _median([r["p95"] for r in runs]),
-                "rps": _median([r["rps"] for r in runs]),
-                "cpu_ms": _median([r["cpu_ms"] for r in runs]),
-                "requests": sum(r["requests"] for r in runs),
-                "errors": sum(r["errors"] for r in runs),
-                "error_samples": sorted({e for r in runs for e in r["error_samples"]})[:3],
-            }
-    return results
+    by_size = {}
+    for p in prepared:
+        for entry in p["results"].values():
+            for concurrency, runs in entry.get("rounds", {}).items():
+                entry["runs"][concurrency] = {
+                    "p50": _median([r["p50"] for r in runs]),
+                    "p95": _median([r["p95"] for r in runs]),
+                    "rps": _median([r["rps"] for r in runs]),
+                    "cpu_ms": _median([r["cpu_ms"] for r in runs]),
+                    "requests": sum(r["requests"] for r in runs),
+                    "errors": sum(r["errors"] for r in runs),
+                    "error_samples": sorted({e for r in runs for e in r["error_samples"]})[:3],
+                }
+        by_size[p["size"]] = p["results"]
+    return by_size
 
 
 # --- Report ---------------------------------------------------------------------------------
@@ -534,16 +585,26 @@ def main(argv=None):
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     print(f"Bench database: {generate.check_bench_url(url)}; static files collected for gunicorn")
     collect_static(env)
-    generation, by_size = {}, {}
+    generation = {}
     started = time.monotonic()
-    for n, size in enumerate(sizes):
-        print(f"\n-- {size:,} tickets: data")
-        generation[size] = generate.generate(size, fresh=n == 0 and not args.reuse)
-        dataset = json.loads(generate.dataset_file().read_text())
-        generator = "wrk" if wrk.available() and not args.python_client else "bench.client"
-        print(f"-- {size:,} tickets: measuring ({args.workers} gunicorn workers, {generator})")
-        load = generation[size]["load"] = []
-        by_size[size] = measure_size(size, args, env, dataset, load=load)
+    # Cached counts and lists of an earlier run would not match data made again by COPY.
+    from django.core.cache import cache
+
+    cache.clear()  # the bench's own Redis database (server_environment)
+    prepared = []
+    for size in sizes:
+        print(f"\n-- {size:,} tickets: data ({generate.check_bench_url(size_url(url, size))})")
+        prepared.append(prepare_size(size, size_url(url, size), args, env))
+        generation[size] = prepared[-1]["generation"]
+    generator = "wrk" if wrk.available() and not args.python_client else "bench.client"
+    print(
+        f"\n-- measuring, sizes interleaved ({args.workers} gunicorn sync workers per size,"
+        f" {generator})"
+    )
+    load = []
+    by_size = measure(prepared, args, load=load)
+    for size in sizes:
+        generation[size]["load"] = load
     results_checks = checks(sizes, by_size)
     print_tables(sizes, by_size, generation, results_checks)
     record = {
@@ -565,7 +626,7 @@ def main(argv=None):
             "redis": bool(env["REDIS_URL"]),
             "conn_max_age": env["CONN_MAX_AGE"],
         },
-        "dataset": json.loads(generate.dataset_file().read_text()),
+        "dataset": {str(p["size"]): p["dataset"] for p in prepared},
         "generation": {str(k): v for k, v in generation.items()},
         "results": {str(k): v for k, v in by_size.items()},
         "checks": results_checks,
