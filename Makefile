@@ -129,7 +129,7 @@ bench-import: venv ## Time importing 100,000 customers + contacts against bulk_c
 # the same phase (rounds alternate sizes), at 1 and 8 clients with wrk; prints the figures and
 # the targets, writes bench/out/tickets-<date>.json. Its databases (BENCH_DATABASE_URL + _100k,
 # _1000k; default postgres://postgres@127.0.0.1:5432/aftersales_bench_tickets) are dropped and
-# rebuilt each run; about 20 minutes. E.g. BENCH_TICKETS_ARGS="--sizes 100000 --rounds 1"
+# rebuilt each run; about 25 minutes. E.g. BENCH_TICKETS_ARGS="--sizes 100000 --rounds 1"
 bench-tickets: venv ## Time the ticket pages at 100k and 1M tickets (gunicorn)
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null || \
 		echo "wrk is not installed: measuring with bench.client's threads instead"

@@ -572,7 +572,7 @@ def main(argv=None):
         default=100,
         help="per page and round at 1 client, ×2 at 8 (bench.client, without wrk)",
     )
-    parser.add_argument("--rounds", type=int, default=3, help="figures are the rounds' median")
+    parser.add_argument("--rounds", type=int, default=5, help="figures are the rounds' median")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--reuse", action="store_true", help="keep the database if it exists")
