@@ -30,7 +30,7 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
 
     def __str__(self):
-        return self.display_name or self.get_full_name() or self.username
+        return user_name(self.display_name, self.first_name, self.last_name, self.username)
 
     @property
     def role_codes(self):
@@ -53,6 +53,12 @@ class User(AbstractUser):
     @property
     def roles_display(self):
         return [Role(code).label for code in sorted(self.role_codes) if code in Role.values]
+
+
+def user_name(display_name, first_name, last_name, username):
+    """How pages name a user (User.__str__), from the four columns: for lists that read them
+    without building users."""
+    return display_name or f"{first_name} {last_name}".strip() or username
 
 
 class Region(models.Model):

@@ -147,7 +147,8 @@ class NullsLastOrderingFilter(django_filters.OrderingFilter):
 
 
 class TicketFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="filter_q")
+    # Applied last, by filter_queryset (search_tickets), after every other filter and the sort.
+    q = django_filters.CharFilter(label=_("Search"))
     state = django_filters.ChoiceFilter(label=_("State"), choices=State.choices)
     priority = django_filters.ChoiceFilter(label=_("Priority"), choices=Priority.choices)
     service_type = django_filters.ChoiceFilter(label=_("Service type"), choices=ServiceType.choices)
@@ -215,9 +216,6 @@ class TicketFilter(django_filters.FilterSet):
             else:
                 queryset = self.filters[name].filter(queryset, value)
         return search_tickets(queryset, text)
-
-    def filter_q(self, qs, name, value):
-        return search_tickets(qs, value)
 
     def filter_created(self, qs, name, value):
         # Whole local days, compared on the indexed column (no date() of every row).

@@ -21,7 +21,7 @@ from aftersales.access import PermissionMixin
 from aftersales.caching import per_language, remembered
 from aftersales.lib.html import mark_selected, options_html
 from aftersales.lib.qr import qr_svg
-from aftersales.models import User
+from aftersales.models import User, user_name
 from customers.filters import style_filter_form
 from customers.models import Customer, Equipment, Priority, ServiceAgreement
 
@@ -395,11 +395,8 @@ def _transition_html(t, system, states, iso, text):
             f' <span class="text-body-secondary small">{states.get(t.source, t.source)} → '
             f"{states.get(t.target, t.target)}</span>"
         )
-    # The user's name as User.__str__ gives it.
-    name = (
-        t.actor__display_name
-        or f"{t.actor__first_name} {t.actor__last_name}".strip()
-        or t.actor__username
+    name = user_name(
+        t.actor__display_name, t.actor__first_name, t.actor__last_name, t.actor__username
     )
     actor = escape(name) if t.actor_id else system
     parts.append(f' <span class="text-body-secondary small">· {actor}</span></div>')
