@@ -11,6 +11,7 @@ from .models import (
     EngineerProfile,
     Heartbeat,
     Notification,
+    ProductLine,
     Region,
     ServicePoint,
     User,
@@ -34,6 +35,12 @@ class UserAdmin(BaseUserAdmin):
     @admin.display(description=_("Roles"))
     def roles(self, obj):
         return "、".join(str(r) for r in obj.roles_display)
+
+
+@admin.register(ProductLine)
+class ProductLineAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
 
 
 @admin.register(Region)
@@ -100,9 +107,8 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ["event", ("read_at", admin.EmptyFieldListFilter)]
     search_fields = ["title", "key", "user__username", "user__display_name"]
     autocomplete_fields = ["user"]
-    raw_id_fields = ["ticket"]
+    readonly_fields = ["key", "created_at", "about_type", "about_id"]
     date_hierarchy = "created_at"
-    readonly_fields = ["key", "created_at"]
 
 
 @admin.register(Delivery)

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 
@@ -7,6 +8,12 @@ class AftersalesConfig(AppConfig):
     verbose_name = _("Organisation")
 
     def ready(self):
-        from . import signals
+        from . import checks, registry, signals  # noqa: F401 (checks registers itself)
+        from .celery import app as celery_app
 
         signals.connect()
+        # Beat's timers are the apps' (their plugin.py); a site may add its own in settings.
+        celery_app.conf.beat_schedule = {
+            **registry.beat_schedule(),
+            **getattr(settings, "CELERY_BEAT_SCHEDULE", {}),
+        }

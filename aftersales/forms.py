@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .lib.validators import normalize_cn_mobile
 from .models import EngineerProfile, ServicePoint, User
-from .roles import ADMIN_APPS, Role
+from .registry import project_app_labels
+from .roles import Role
 
 
 class RoleChoiceField(forms.MultipleChoiceField):
@@ -84,7 +85,7 @@ class RolePermissionsForm(forms.Form):
     def __init__(self, group: Group, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["permissions"].queryset = (
-            Permission.objects.filter(content_type__app_label__in=ADMIN_APPS)
+            Permission.objects.filter(content_type__app_label__in=project_app_labels())
             .select_related("content_type")
             .order_by("content_type__app_label", "content_type__model", "codename")
         )

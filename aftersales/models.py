@@ -3,7 +3,10 @@ from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
@@ -22,6 +25,11 @@ class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=60, blank=True)
     mobile = models.CharField(
         _("mobile"), max_length=11, blank=True, validators=[validate_cn_mobile]
+    )
+    # The language the person last chose for the pages; notifications are written in it.
+    # Empty: the site's (LANGUAGE_CODE).
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True
     )
 
     class Meta(AbstractUser.Meta):
@@ -116,6 +124,22 @@ class ServicePoint(models.Model):
         return reverse("org:servicepoint_edit", args=[self.pk])
 
 
+class ProductLine(models.Model):
+    """A line of the company's products (空调, 净水器, 电梯 …): engineers are skilled in lines,
+    and every product model (customers) belongs to one."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("product line")
+        verbose_name_plural = _("product lines")
+
+    def __str__(self):
+        return self.name
+
+
 class EngineerProfile(models.Model):
     """What dispatch needs to know about a field engineer."""
 
@@ -141,7 +165,7 @@ class EngineerProfile(models.Model):
         related_name="engineers",
     )
     skills = models.ManyToManyField(
-        "customers.ProductLine",
+        ProductLine,
         verbose_name=_("skills (product lines)"),
         blank=True,
         related_name="engineers",
@@ -269,14 +293,17 @@ class Notification(models.Model):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"), blank=True)
     url = models.CharField(_("link"), max_length=300, blank=True)
-    ticket = models.ForeignKey(
-        "tickets.Ticket",
-        verbose_name=_("service request"),
+    # What it is about (a service request, a complaint …), whatever app it belongs to.
+    about_type = models.ForeignKey(
+        ContentType,
+        verbose_name=_("about"),
         on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="+",
     )
+    about_id = models.PositiveBigIntegerField(_("about (id)"), null=True, blank=True)
+    about = GenericForeignKey("about_type", "about_id")
     # What happened, once: "breach:42:response". The same key never reaches a person twice.
     key = models.CharField(_("key"), max_length=200)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

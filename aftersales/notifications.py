@@ -1,7 +1,7 @@
 """Notifications: the bell (in-app), e-mail, group-robot webhooks and SMS — the one API.
 
-    notify(event, users=..., ticket=..., title=..., key=...)   one event, some people + robots
-    notify_many(event, rows)                                   many at once (timers)
+    notify(event, users=..., about=..., title=..., key=...)    one event, some people + robots
+    notify_many(event, rows, about=Model)                      many at once (timers)
     send_sms(mobile, text, key=...)                            one SMS to a customer
     send_test_message(channel)                                 the "send a test message" button
 
@@ -10,6 +10,11 @@ Writing is idempotent and transactional: every row is written in the caller's tr
 user + key) and an address one delivery per key (unique key + channel + target), so a timer that
 runs twice sends nothing twice. The sending tasks are queued with `transaction.on_commit`: a
 rollback sends nothing.
+
+A notification is about any object (`about`: a model instance, stored as content type + id)
+and is written in its reader's language: titles and bodies given as `Text(gettext_lazy(...),
+**params)` are rendered once per language among the recipients (`User.language`, else the
+site's); group robots and SMS get the site's language.
 
 Sending happens in a worker (`aftersales.tasks.deliver` → `send_delivery`) from the outbox
 table `Delivery`: the row is locked while it is sent and marked sent in the same transaction, so
@@ -31,9 +36,10 @@ from typing import Any, NamedTuple
 
 import requests
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .caching import forget, remembered
@@ -55,16 +61,31 @@ WEBHOOK_TIMEOUT = (5, 10)  # seconds to connect, to read
 WEBHOOK_BODY_CHARS = 1000
 
 
+class Text:
+    """A message rendered in its reader's language: `Text(gettext_lazy("%(n)s is late"), n=1)`.
+    Parameters may be lazy too (labels); each is rendered in the same language."""
+
+    def __init__(self, message, **params):
+        self.message = message
+        self.params = params
+
+    def __str__(self):
+        params = {key: str(value) for key, value in self.params.items()}
+        return str(self.message) % params if params else str(self.message)
+
+
 class Row(NamedTuple):
     """One notification for `notify_many`; a plain 6-tuple in this order works too.
 
     user: a User, a user id, or None (only the service point's robots hear of it).
-    ticket: a Ticket, a ticket id, or None; its service point's robots hear of it.
-    service_point: a ServicePoint or id instead of the ticket's (optional).
+    about: what it is about: a model instance, an id of `notify_many`'s `about` model, or None;
+        its service point's robots hear of it (its `service_point_id`).
+    title, body: text, or `Text` to be written in each reader's language.
+    service_point: a ServicePoint or id instead of the object's (optional).
     """
 
     user: Any
-    ticket: Any
+    about: Any
     title: str
     body: str
     url: str
@@ -87,7 +108,7 @@ def notify(
     event,
     *,
     users=(),
-    ticket=None,
+    about=None,
     title,
     body="",
     url="",
@@ -100,15 +121,17 @@ def notify(
 
     Side effects: Notification rows now; Delivery rows now, sent after the commit.
     """
-    rows = [Row(user, ticket, title, body, url, key, service_point) for user in users]
+    rows = [Row(user, about, title, body, url, key, service_point) for user in users]
     # The robots hear of the event once, whoever else does (deliveries are unique per key).
-    rows.append(Row(None, ticket, title, body, url, key, service_point))
+    rows.append(Row(None, about, title, body, url, key, service_point))
     notify_many(event, rows, email=email)
 
 
-def notify_many(event, rows, *, email=True, webhooks=True):
-    """`notify` for many (user, ticket, title, body, url, key) rows: a handful of queries and
-    bulk inserts whatever the number of rows, for timers that find thousands at once."""
+def notify_many(event, rows, *, about=None, email=True, webhooks=True):
+    """`notify` for many (user, about, title, body, url, key) rows: a handful of queries and
+    bulk inserts whatever the number of rows, for timers that find thousands at once.
+
+    `about`: the model of rows that name what they are about by id (a timer's ticket ids)."""
     rows = [row if isinstance(row, Row) else Row(*row) for row in rows]
     if not rows:
         return
@@ -118,52 +141,58 @@ def notify_many(event, rows, *, email=True, webhooks=True):
             raise ValueError(f"A notification key must have 1 to 200 characters: {row.key!r}")
 
     stamp = timezone.now()
-    # {user id: e-mail address or ""}, for active users only: nobody else is told anything.
-    addresses = _active_user_emails({_pk(row.user) for row in rows if row.user is not None})
+    # {user id: (e-mail address or "", language)}, for active users only: nobody else is told.
+    readers = _active_readers({_pk(row.user) for row in rows if row.user is not None})
     channels = {}
     if webhooks:
-        rows = _with_service_points(rows)
+        rows = _with_service_points(rows, about)
         channels = _active_channels({_service_point_id(row) for row in rows} - {None})
+    about_types = _content_types(rows, about)
+    site_language = settings.LANGUAGE_CODE
 
     notifications = {}
     deliveries = {}
     for row in rows:
-        title = _clip(" ".join(str(row.title).split()), 200)
-        body = str(row.body or "")
         url = _clip(str(row.url or ""), 300)
         user_id = _pk(row.user) if row.user is not None else None
-        if user_id in addresses:
-            notifications[user_id, row.key] = Notification(
-                user_id=user_id,
-                event=event,
-                title=title,
-                body=body,
-                url=url,
-                ticket_id=_pk(row.ticket),
-                key=row.key,
-                created_at=stamp,
-            )
-            address = addresses[user_id]
-            if email and address:
-                deliveries[row.key, Delivery.Channel.EMAIL, address] = Delivery(
-                    channel=Delivery.Channel.EMAIL,
-                    target=address,
-                    payload=email_payload(title, body, url),
+        if user_id in readers:
+            address, language = readers[user_id]
+            with translation.override(language or site_language):
+                title, body = _texts(row)
+                notifications[user_id, row.key] = Notification(
+                    user_id=user_id,
+                    event=event,
+                    title=title,
+                    body=body,
+                    url=url,
+                    about_type_id=about_types.get(_about_model(row, about)),
+                    about_id=_pk(row.about),
                     key=row.key,
                     created_at=stamp,
-                    next_attempt_at=stamp,
                 )
-        for channel in channels.get(_service_point_id(row), ()):
-            if channel.wants(event):
-                deliveries[row.key, Delivery.Channel.WEBHOOK, channel.url] = Delivery(
-                    channel=Delivery.Channel.WEBHOOK,
-                    target=channel.url,
-                    webhook=channel,
-                    payload=webhook_payload(channel.kind, title, body, url),
-                    key=row.key,
-                    created_at=stamp,
-                    next_attempt_at=stamp,
-                )
+                if email and address:
+                    deliveries[row.key, Delivery.Channel.EMAIL, address] = Delivery(
+                        channel=Delivery.Channel.EMAIL,
+                        target=address,
+                        payload=email_payload(title, body, url),
+                        key=row.key,
+                        created_at=stamp,
+                        next_attempt_at=stamp,
+                    )
+        wanted = [c for c in channels.get(_service_point_id(row), ()) if c.wants(event)]
+        if wanted:
+            with translation.override(site_language):
+                title, body = _texts(row)
+                for channel in wanted:
+                    deliveries[row.key, Delivery.Channel.WEBHOOK, channel.url] = Delivery(
+                        channel=Delivery.Channel.WEBHOOK,
+                        target=channel.url,
+                        webhook=channel,
+                        payload=webhook_payload(channel.kind, title, body, url),
+                        key=row.key,
+                        created_at=stamp,
+                        next_attempt_at=stamp,
+                    )
 
     Notification.objects.bulk_create(notifications.values(), ignore_conflicts=True, batch_size=500)
     forget(*{_unread_key(n.user_id) for n in notifications.values()})
@@ -283,36 +312,66 @@ def _clip(text, length):
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
-def _active_user_emails(user_ids):
-    """{user id: e-mail address or ""} for the active users among `user_ids` (one query)."""
+def _texts(row):
+    """(title, body) of a row in the active language."""
+    title = _clip(" ".join(str(row.title).split()), 200)
+    return title, str(row.body or "")
+
+
+def _active_readers(user_ids):
+    """{user id: (e-mail address or "", language or "")} for the active users among `user_ids`
+    (one query)."""
     if not user_ids:
         return {}
-    return dict(User.objects.filter(pk__in=user_ids, is_active=True).values_list("pk", "email"))
+    found = User.objects.filter(pk__in=user_ids, is_active=True)
+    return {
+        pk: (email, language)
+        for pk, email, language in found.values_list("pk", "email", "language")
+    }
+
+
+def people_with_role(role):
+    """The active users who have `role` (a `Role`), for timers that tell a whole role."""
+    return list(User.objects.filter(groups__name=role, is_active=True))
+
+
+def _about_model(row, about):
+    if row.about is None:
+        return None
+    return type(row.about) if hasattr(row.about, "pk") else about
+
+
+def _content_types(rows, about):
+    """{model: content type id} of the models the rows are about (cached by Django)."""
+    models = {_about_model(row, about) for row in rows} - {None}
+    return {model: ContentType.objects.get_for_model(model).pk for model in models}
 
 
 def _service_point_id(row):
     if row.service_point is not None:
         return _pk(row.service_point)
-    return getattr(row.ticket, "service_point_id", None)
+    return getattr(row.about, "service_point_id", None)
 
 
-def _with_service_points(rows):
-    """Rows that name a ticket by id get its service point (one query for them all)."""
-    ticket_ids = {
-        row.ticket
+def _with_service_points(rows, about):
+    """Rows that name their object by id get its service point, when the `about` model has
+    one (one query for them all)."""
+    ids = {
+        row.about
         for row in rows
-        if row.service_point is None and row.ticket is not None and not hasattr(row.ticket, "pk")
+        if row.service_point is None and row.about is not None and not hasattr(row.about, "pk")
     }
-    if not ticket_ids:
+    if not ids or about is None or not _has_field(about, "service_point"):
         return rows
-    ticket_model = Notification._meta.get_field("ticket").related_model
-    points = dict(
-        ticket_model.objects.filter(pk__in=ticket_ids).values_list("pk", "service_point_id")
-    )
+    points = dict(about.objects.filter(pk__in=ids).values_list("pk", "service_point_id"))
     return [
-        row._replace(service_point=points.get(row.ticket)) if row.ticket in ticket_ids else row
+        row._replace(service_point=points.get(row.about)) if row.about in ids else row
         for row in rows
     ]
+
+
+def _has_field(model, name):
+    return any(field.name == name for field in model._meta.get_fields())
 
 
 def _active_channels(point_ids):

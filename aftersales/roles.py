@@ -1,7 +1,8 @@
 """The roles of a service department, kept as auth groups.
 
-Groups and their permissions are created by a data migration (0002_roles) from ROLE_PERMISSIONS;
-code refers to roles through `Role`, never through a group's display name.
+Groups and their permissions are created by data migrations (`sync_role_permissions`) from what
+the core and each app's plugin.py declare (ROLE_PERMISSIONS); code refers to roles through
+`Role`, never through a group's display name.
 """
 
 from django.db import models
@@ -20,57 +21,24 @@ class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", _("Administrator")
 
 
-_MASTER_DATA_READ = [
-    "customers.view_customer",
-    "customers.view_contact",
-    "customers.view_equipment",
-    "customers.view_productline",
-    "customers.view_productmodel",
-    "customers.view_serviceagreement",
-]
-_MASTER_DATA_WRITE = [
-    "customers.add_customer",
-    "customers.change_customer",
-    "customers.add_contact",
-    "customers.change_contact",
-    "customers.delete_contact",
-    "customers.add_equipment",
-    "customers.change_equipment",
-    "customers.add_serviceagreement",
-    "customers.change_serviceagreement",
-    "customers.import_masterdata",
-    "customers.export_masterdata",
-]
-_ORGANISATION_READ = [
+# What each role may do in the core (organisation master data). Each app adds its own in its
+# plugin.py (ROLE_PERMISSIONS); administrators get every permission of the project's apps.
+ORGANISATION_READ = [
     "aftersales.view_servicepoint",
     "aftersales.view_engineerprofile",
     "aftersales.view_region",
 ]
+PRODUCT_LINES_READ = ["aftersales.view_productline"]
 
-_TICKETS_READ = ["tickets.view_ticket", "tickets.view_problemtype"]
-_DISPATCH = _TICKETS_READ + ["tickets.add_ticket", "tickets.dispatch_ticket"]
 
-# Codenames as "app_label.codename". Administrators get every permission of the project's apps.
-ROLE_PERMISSIONS = {
-    Role.DISPATCHER: _MASTER_DATA_READ + _MASTER_DATA_WRITE + _ORGANISATION_READ + _DISPATCH,
-    Role.ENGINEER: ["customers.view_productline", "customers.view_productmodel"]
-    + ["tickets.work_ticket"],
-    Role.SERVICE_MANAGER: _MASTER_DATA_READ
-    + _MASTER_DATA_WRITE
-    + _ORGANISATION_READ
-    + _DISPATCH
-    + ["aftersales.change_engineerprofile", "tickets.supervise_ticket"],
-    Role.REVISIT_AGENT: _MASTER_DATA_READ + _TICKETS_READ + ["tickets.revisit_ticket"],
-    Role.PARTS_CLERK: ["customers.view_productline", "customers.view_productmodel"],
-    Role.FINANCE: _MASTER_DATA_READ + _TICKETS_READ + ["customers.export_masterdata"],
-    Role.COMPLAINT_HANDLER: _MASTER_DATA_READ + _TICKETS_READ,
-    Role.MANAGER: _MASTER_DATA_READ
-    + _ORGANISATION_READ
-    + _TICKETS_READ
-    + ["customers.export_masterdata"],
-    Role.ADMINISTRATOR: "__all__",
-}
-ADMIN_APPS = ["aftersales", "customers", "tickets", "knowledge", "parts", "complaints", "analytics"]
+def role_permissions():
+    """{role: [permission, ...] or "__all__"} over the core and every app."""
+    from .registry import role_permissions as collected
+
+    merged = collected()
+    table = {role: sorted(set(merged.get(role.value, []))) for role in Role}
+    table[Role.ADMINISTRATOR] = "__all__"
+    return table
 
 
 def sync_role_permissions(apps, schema_editor=None):
@@ -95,10 +63,13 @@ def sync_role_permissions(apps, schema_editor=None):
             "pk", "content_type__app_label", "codename"
         )
     }
-    for role, wanted in ROLE_PERMISSIONS.items():
+    from .registry import project_app_labels
+
+    own_apps = set(project_app_labels())
+    for role, wanted in role_permissions().items():
         group, _created = Group.objects.get_or_create(name=role.value)
         if wanted == "__all__":
-            ids = [pk for key, pk in all_perms.items() if key.split(".")[0] in ADMIN_APPS]
+            ids = [pk for key, pk in all_perms.items() if key.split(".")[0] in own_apps]
         else:
             ids = [all_perms[key] for key in wanted if key in all_perms]
         group.permissions.set(ids)

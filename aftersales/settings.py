@@ -8,7 +8,6 @@ production set DATABASE_URL (PostgreSQL) and REDIS_URL (broker + shared cache).
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -222,18 +221,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE = {
-    "heartbeat": {"task": "aftersales.tasks.heartbeat", "schedule": 60.0},
-    # Notification outbox rows whose worker message was lost (a crash, a broker outage).
-    "deliveries": {"task": "aftersales.tasks.requeue_deliveries", "schedule": 60.0},
-    # SLA warnings and breaches, requested-date locks, overdue revisits.
-    "tickets-every-minute": {"task": "tickets.every_minute", "schedule": 60.0},
-    # Maintenance-plan tickets, renewal and warranty reminders (early morning, local time).
-    "tickets-daily": {
-        "task": "tickets.daily",
-        "schedule": crontab(hour=6, minute=5),
-    },
-}
+# The timers (Celery beat entries) come from the apps: each app's plugin.py (BEAT_SCHEDULE),
+# collected by aftersales.celery once Django is set up.
 
 # E-mail.
 # Django 6.1's MAILERS (the EMAIL_* settings are deprecated). Its deploy check refuses the console

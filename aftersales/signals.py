@@ -3,28 +3,31 @@
 from django.contrib.auth.models import Group, Permission
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from . import registry
 from .caching import forget, forget_auth_facts
 from .models import EngineerProfile, ServicePoint, User
 
-# The cache entries of the select boxes that list engineers, service points or problem types
-# (tickets.filters.short_lists, tickets.views, tickets.forms).
-PEOPLE_CHOICES = ("desk-choices:*", "desk-selects:*", "engineer-choices:*")
+
+def _forget_people_caches():
+    # The apps' cache entries built from people (their plugin.py: PEOPLE_CACHES), such as
+    # select boxes that list engineers or service points.
+    forget(*registry.people_caches())
 
 
 def _user_saved(sender, instance, update_fields=None, **kwargs):
-    if update_fields and set(update_fields) <= {"last_login"}:
-        return  # a login changes nobody's permissions
+    if update_fields and set(update_fields) <= {"last_login", "language"}:
+        return  # a login or a language choice changes nobody's permissions
     forget_auth_facts()
-    forget(*PEOPLE_CHOICES)
+    _forget_people_caches()
 
 
 def _auth_changed(sender, **kwargs):
     forget_auth_facts()
-    forget(*PEOPLE_CHOICES)
+    _forget_people_caches()
 
 
 def _people_changed(sender, **kwargs):
-    forget(*PEOPLE_CHOICES)
+    _forget_people_caches()
 
 
 def connect():

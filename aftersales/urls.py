@@ -2,10 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from customers import views as customer_views
-from tickets import views as ticket_views
-
-from . import views
+from . import registry, views
 
 org_patterns = [
     path("users/", views.UserListView.as_view(), name="user_list"),
@@ -41,17 +38,13 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("whoami", views.whoami, name="whoami"),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's language switch, remembering the choice for the person's notifications.
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("org/", include((org_patterns, "org"))),
     path("notifications/", include((notification_patterns, "notifications"))),
-    path("customers/", include("customers.urls")),
-    path("tickets/", include("tickets.urls")),
-    path("m/", include("tickets.mobile_urls")),
-    # The public page the equipment's QR code opens (no login; rate limited).
-    path("q/<str:token>/", customer_views.public_equipment, name="qr_landing"),
-    # The customer's view of one service request, opened from the work order's QR code.
-    path("t/<str:token>/", ticket_views.ticket_public, name="ticket_public"),
     path("admin/", admin.site.urls),
+    # Each app's pages, public ones included (its plugin.py: URLS).
+    *registry.url_patterns(),
 ]
 
 if settings.DEBUG:

@@ -11,14 +11,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views import i18n as i18n_views
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, ListView, TemplateView, UpdateView
 
-from customers.models import ProductLine
-
-from . import notifications, services
-from .access import AdministratorRequiredMixin, is_administrator, require_administrator
+from . import notifications, registry, services
+from .access import AdministratorRequiredMixin, require_administrator
 from .forms import (
     EngineerForm,
     NewUserForm,
@@ -27,24 +26,39 @@ from .forms import (
     ServicePointForm,
     UserForm,
 )
-from .models import EngineerProfile, Heartbeat, Notification, ServicePoint, User, WebhookChannel
+from .models import (
+    EngineerProfile,
+    Heartbeat,
+    Notification,
+    ProductLine,
+    ServicePoint,
+    User,
+    WebhookChannel,
+)
 from .roles import Role
 
 
 @login_required
 def home(request):
-    user = request.user
-    if user.has_perm("tickets.revisit_ticket") and not user.has_perm("tickets.dispatch_ticket"):
-        return redirect("tickets:revisit_queue")
-    if user.has_perm("tickets.view_ticket"):
-        return redirect("tickets:list")
-    if user.has_perm("tickets.work_ticket"):
-        return redirect("mobile:jobs")
-    if user.has_perm("customers.view_customer"):
-        return redirect("customers:list")
-    if is_administrator(user):
-        return redirect("org:user_list")
+    """The first page after signing in: the first of the apps' home pages that fits the person
+    (their plugin.py: HOME), else a welcome page that names their roles."""
+    for page in registry.home_pages():
+        if page.who(request.user):
+            return redirect(page.url_name)
     return render(request, "home.html")
+
+
+@require_POST
+def set_language(request):
+    """Django's `set_language`, and for a signed-in person the choice is kept on their user:
+    notifications sent to them later (by timers, by others' actions) are written in it."""
+    response = i18n_views.set_language(request)
+    language = request.POST.get("language", "")
+    user = request.user
+    if user.is_authenticated and language in dict(settings.LANGUAGES) and user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    return response
 
 
 def rate_limited(request, exception=None):

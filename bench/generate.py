@@ -380,9 +380,9 @@ def ensure_master_data(rng, now):
     from django.contrib.auth.models import Group
     from django.db import connection
 
-    from aftersales.models import EngineerProfile, Region, ServicePoint, User
+    from aftersales.models import EngineerProfile, ProductLine, Region, ServicePoint, User
     from aftersales.roles import Role
-    from customers.models import Contact, Customer, Equipment, ProductLine, ProductModel
+    from customers.models import Contact, Customer, Equipment, ProductModel
     from tickets.models import ProblemType
 
     if User.objects.filter(username="engineer001").exists():

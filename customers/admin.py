@@ -6,7 +6,7 @@ from .models import (
     Customer,
     Equipment,
     ImportJob,
-    ProductLine,
+    MaintenancePlan,
     ProductModel,
     ServiceAgreement,
     SlaTarget,
@@ -50,12 +50,6 @@ class ContactAdmin(ImportExportModelAdmin):
     list_filter = ["is_primary"]
     search_fields = ["name", "mobile", "customer__name", "customer__code"]
     autocomplete_fields = ["customer"]
-
-
-@admin.register(ProductLine)
-class ProductLineAdmin(admin.ModelAdmin):
-    list_display = ["code", "name"]
-    search_fields = ["code", "name"]
 
 
 @admin.register(ProductModel)
@@ -121,3 +115,13 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(MaintenancePlan)
+class MaintenancePlanAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "equipment", "agreement", "next_date", "lead_days", "active"]
+    list_filter = ["kind", "active"]
+    search_fields = ["name", "equipment__serial_no", "agreement__number"]
+    list_select_related = ["equipment", "agreement"]
+    raw_id_fields = ["equipment", "agreement"]
+    date_hierarchy = "next_date"

@@ -6,13 +6,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.models import Region
+from aftersales.models import ProductLine, Region
 
 from .models import (
     EXPIRING_SOON_DAYS,
     Customer,
     Equipment,
-    ProductLine,
     ServiceAgreement,
     Tag,
     WarrantyStatus,

@@ -137,22 +137,12 @@ class Contact(models.Model):
         return self.name
 
 
-class ProductLine(models.Model):
-    code = models.CharField(_("code"), max_length=20, unique=True)
-    name = models.CharField(_("name"), max_length=60, unique=True)
-
-    class Meta:
-        ordering = ["code"]
-        verbose_name = _("product line")
-        verbose_name_plural = _("product lines")
-
-    def __str__(self):
-        return self.name
-
-
 class ProductModel(models.Model):
     line = models.ForeignKey(
-        ProductLine, verbose_name=_("product line"), on_delete=models.PROTECT, related_name="models"
+        "aftersales.ProductLine",
+        verbose_name=_("product line"),
+        on_delete=models.PROTECT,
+        related_name="models",
     )
     code = models.CharField(_("model code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
@@ -427,6 +417,76 @@ class SlaTarget(models.Model):
 
     def __str__(self):
         return f"{self.agreement.number} {self.get_priority_display()}"
+
+
+class MaintenancePlan(models.Model):
+    """A maintenance plan (维保计划): preventive work on a unit, or on everything an agreement
+    covers, every so many days or months; its tickets are created `lead_days` ahead."""
+
+    class Kind(models.TextChoices):
+        MAINTENANCE = "maintenance", _("Preventive maintenance")
+        INSPECTION = "inspection", _("Inspection")
+        CONSUMABLES = "consumables", _("Consumable replacement")
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    equipment = models.ForeignKey(
+        "customers.Equipment",
+        verbose_name=_("equipment"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="maintenance_plans",
+    )
+    agreement = models.ForeignKey(
+        "customers.ServiceAgreement",
+        verbose_name=_("agreement"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="maintenance_plans",
+    )
+    interval_days = models.PositiveSmallIntegerField(_("every (days)"), null=True, blank=True)
+    interval_months = models.PositiveSmallIntegerField(_("every (months)"), null=True, blank=True)
+    next_date = models.DateField(_("next date"))
+    lead_days = models.PositiveSmallIntegerField(_("created days ahead"), default=7)
+    # next_date − lead_days, kept by save(): the daily job reads it through an index.
+    create_on = models.DateField(editable=False, db_index=True)
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["next_date", "id"]
+        verbose_name = _("maintenance plan")
+        verbose_name_plural = _("maintenance plans")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(equipment__isnull=False, agreement__isnull=True)
+                | Q(equipment__isnull=True, agreement__isnull=False),
+                name="plan_for_unit_or_agreement",
+                violation_error_message=_("A plan is for one unit or for one agreement."),
+            ),
+            models.CheckConstraint(
+                condition=Q(interval_days__gt=0, interval_months__isnull=True)
+                | Q(interval_days__isnull=True, interval_months__gt=0),
+                name="plan_interval_days_or_months",
+                violation_error_message=_("Give the interval in days or in months."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.create_on = self.next_date - timedelta(days=self.lead_days)
+        super().save(*args, **kwargs)
+
+    def following_date(self):
+        if self.interval_months:
+            return self.next_date + relativedelta(months=self.interval_months)
+        return self.next_date + timedelta(days=self.interval_days)
 
 
 PRIORITY_ORDER = [Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW]

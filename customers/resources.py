@@ -25,9 +25,9 @@ from phonenumber_field.phonenumber import to_python as phone_to_python
 from phonenumber_field.validators import validate_international_phonenumber
 
 from aftersales.lib.validators import normalize_cn_mobile
-from aftersales.models import Region
+from aftersales.models import ProductLine, Region
 
-from .models import Contact, Customer, Equipment, ProductLine, ProductModel, Tag
+from .models import Contact, Customer, Equipment, ProductModel, Tag
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
 

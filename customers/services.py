@@ -16,7 +16,7 @@ from django.db import DatabaseError, DataError, IntegrityError, connection, tran
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .models import Contact, Customer, Equipment, ImportJob, ProductLine, ProductModel, Tag
+from .models import Contact, Customer, Equipment, ImportJob, ProductModel, Tag
 from .resources import RESOURCES
 
 logger = logging.getLogger(__name__)
@@ -356,7 +356,7 @@ def _import_file(kind, name, path, *, commit, progress):
 def _database_error_text(error):
     """The violated constraint's own message when the database names it."""
     name = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
-    for model in (Customer, Contact, Equipment, ProductModel, ProductLine, Tag):
+    for model in (Customer, Contact, Equipment, ProductModel, Tag):
         for constraint in model._meta.constraints:
             if name and constraint.name == name:
                 return str(constraint.get_violation_error_message())

@@ -1,6 +1,8 @@
 from celery import shared_task
 
-from . import services
+from aftersales.services import record_heartbeat
+
+from . import services, timers
 
 
 @shared_task
@@ -13,3 +15,11 @@ def check_import_job(job_id):
 def commit_import_job(job_id):
     """Import a checked and confirmed file in the background (see services.run_import_commit)."""
     services.run_import_commit(job_id)
+
+
+@shared_task(name="customers.daily", ignore_result=True)
+def daily():
+    """Every morning from beat: maintenance plans, renewal and warranty reminders."""
+    counts = timers.daily()
+    record_heartbeat("daily-jobs")
+    return counts

@@ -13,6 +13,7 @@ from django_ratelimit.decorators import ratelimit
 
 from aftersales.access import PermissionMixin
 from aftersales.lib.qr import qr_png, qr_svg
+from aftersales.models import ProductLine
 
 from . import services
 from .filters import AgreementFilter, CustomerFilter, EquipmentFilter, style_filter_form
@@ -28,7 +29,6 @@ from .models import (
     Customer,
     Equipment,
     ImportJob,
-    ProductLine,
     ProductModel,
     ServiceAgreement,
     SlaTarget,

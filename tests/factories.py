@@ -13,14 +13,13 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from aftersales.models import EngineerProfile, Region, ServicePoint, User
+from aftersales.models import EngineerProfile, ProductLine, Region, ServicePoint, User
 from aftersales.roles import Role
 from customers.models import (
     Contact,
     Customer,
     Equipment,
     Priority,
-    ProductLine,
     ProductModel,
     ServiceAgreement,
     SlaTarget,

@@ -37,7 +37,7 @@ def wait_for(predicate, timeout, interval=0.2):
 @pytest.mark.django_db
 def test_heartbeat_is_scheduled_every_minute_and_registered():
     app.loader.import_default_modules()
-    entry = settings.CELERY_BEAT_SCHEDULE["heartbeat"]
+    entry = app.conf.beat_schedule["heartbeat"]
     assert entry["task"] == "aftersales.tasks.heartbeat"
     assert entry["schedule"] == 60.0
     assert entry["task"] in app.tasks
@@ -73,6 +73,8 @@ def test_worker_runs_ping_against_redis():
 # but with the heartbeat every 2 s instead of every 60 s: beat sends an interval task first one
 # interval after it starts, and the test should not wait two minutes to see two runs.
 FAST_BEAT = """
+import django
+django.setup()  # the apps' timers are collected when Django is set up
 from aftersales.celery import app
 app.conf.beat_schedule = {
     "heartbeat": {**app.conf.beat_schedule["heartbeat"], "schedule": 2.0},

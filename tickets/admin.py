@@ -1,7 +1,6 @@
 from django.contrib import admin
 
 from .models import (
-    MaintenancePlan,
     PartLine,
     ProblemType,
     Revisit,
@@ -118,13 +117,3 @@ class RevisitAdmin(admin.ModelAdmin):
     search_fields = ["ticket__number"]
     list_select_related = ["ticket", "agent"]
     raw_id_fields = ["ticket"]
-
-
-@admin.register(MaintenancePlan)
-class MaintenancePlanAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "equipment", "agreement", "next_date", "lead_days", "active"]
-    list_filter = ["kind", "active"]
-    search_fields = ["name", "equipment__serial_no", "agreement__number"]
-    list_select_related = ["equipment", "agreement"]
-    raw_id_fields = ["equipment", "agreement"]
-    date_hierarchy = "next_date"

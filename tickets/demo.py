@@ -179,9 +179,7 @@ def _record_visit(ticket, rng):
 def _seed_plans(today):
     """Preventive maintenance plans on some units; the daily job turns the due ones into
     tickets (the first run of `make demo` creates the ones due within their lead time)."""
-    from customers.models import Equipment
-
-    from .models import MaintenancePlan
+    from customers.models import Equipment, MaintenancePlan
 
     rng = random.Random(7)
     units = list(Equipment.objects.select_related("product_model__line").order_by("id")[:400])

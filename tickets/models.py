@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -277,7 +278,7 @@ class Ticket(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
     sla_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
     sla_check_at = models.DateTimeField(null=True, blank=True, editable=False)
     plan = models.ForeignKey(
-        "tickets.MaintenancePlan",
+        "customers.MaintenancePlan",
         verbose_name=_("maintenance plan"),
         on_delete=models.SET_NULL,
         null=True,
@@ -311,6 +312,14 @@ class Ticket(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    # The notifications about this ticket (they name it generically: the core knows no app).
+    notifications = GenericRelation(
+        "aftersales.Notification",
+        content_type_field="about_type",
+        object_id_field="about_id",
+        related_query_name="ticket",
+    )
 
     objects = TicketQuerySet.as_manager()
 
@@ -847,81 +856,3 @@ class TicketSequence(models.Model):
 
     def __str__(self):
         return f"{self.day}: {self.last}"
-
-
-class MaintenancePlan(models.Model):
-    """A maintenance plan (维保计划): preventive work on a unit, or on everything an agreement
-    covers, every so many days or months; its tickets are created `lead_days` ahead."""
-
-    class Kind(models.TextChoices):
-        MAINTENANCE = "maintenance", _("Preventive maintenance")
-        INSPECTION = "inspection", _("Inspection")
-        CONSUMABLES = "consumables", _("Consumable replacement")
-
-    name = models.CharField(_("name"), max_length=100)
-    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
-    equipment = models.ForeignKey(
-        "customers.Equipment",
-        verbose_name=_("equipment"),
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="maintenance_plans",
-    )
-    agreement = models.ForeignKey(
-        "customers.ServiceAgreement",
-        verbose_name=_("agreement"),
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="maintenance_plans",
-    )
-    interval_days = models.PositiveSmallIntegerField(_("every (days)"), null=True, blank=True)
-    interval_months = models.PositiveSmallIntegerField(_("every (months)"), null=True, blank=True)
-    next_date = models.DateField(_("next date"))
-    lead_days = models.PositiveSmallIntegerField(_("created days ahead"), default=7)
-    # next_date − lead_days, kept by save(): the daily job reads it through an index.
-    create_on = models.DateField(editable=False, db_index=True)
-    priority = models.CharField(
-        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
-    )
-    active = models.BooleanField(_("active"), default=True)
-
-    class Meta:
-        ordering = ["next_date", "id"]
-        verbose_name = _("maintenance plan")
-        verbose_name_plural = _("maintenance plans")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(equipment__isnull=False, agreement__isnull=True)
-                | Q(equipment__isnull=True, agreement__isnull=False),
-                name="plan_for_unit_or_agreement",
-                violation_error_message=_("A plan is for one unit or for one agreement."),
-            ),
-            models.CheckConstraint(
-                condition=Q(interval_days__gt=0, interval_months__isnull=True)
-                | Q(interval_days__isnull=True, interval_months__gt=0),
-                name="plan_interval_days_or_months",
-                violation_error_message=_("Give the interval in days or in months."),
-            ),
-        ]
-
-    def __str__(self):
-        return self.name
-
-    def save(self, *args, **kwargs):
-        self.create_on = self.next_date - timedelta(days=self.lead_days)
-        super().save(*args, **kwargs)
-
-    def following_date(self):
-        from dateutil.relativedelta import relativedelta
-
-        if self.interval_months:
-            return self.next_date + relativedelta(months=self.interval_months)
-        return self.next_date + timedelta(days=self.interval_days)
-
-    @property
-    def service_type(self):
-        if self.kind == self.Kind.INSPECTION:
-            return ServiceType.INSPECTION
-        return ServiceType.MAINTENANCE

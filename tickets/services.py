@@ -17,16 +17,18 @@ from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
 from aftersales.caching import forget
-from aftersales.notifications import notify
-from customers.models import ProductModel
+from aftersales.notifications import Text, notify
+from customers.models import Priority, ProductModel
 
 from . import sla
 from .models import (
     ACTION_LABELS,
     QUEUE_COUNTS,
+    Channel,
     PartLine,
     ProblemType,
     Revisit,
+    ServiceType,
     State,
     Ticket,
     TicketSequence,
@@ -160,9 +162,12 @@ def _tell_engineer(ticket):
     notify(
         "ticket_assigned",
         users=[ticket.engineer],
-        ticket=ticket,
-        title=_("New job %(number)s: %(customer)s")
-        % {"number": ticket.number, "customer": ticket.customer.name},
+        about=ticket,
+        title=Text(
+            gettext_lazy("New job %(number)s: %(customer)s"),
+            number=ticket.number,
+            customer=ticket.customer.name,
+        ),
         body=ticket.description[:200],
         url=reverse("mobile:job", args=[ticket.pk]),
         key=f"assign:{ticket.pk}:{ticket.version}",
@@ -239,6 +244,32 @@ def enter_ticket(ticket, actor, *, suspend_reason=""):
         if suspend_reason:
             ticket = perform(ticket, "suspend", actor, reason=suspend_reason)
     return ticket
+
+
+def enter_plan_ticket(plan, date):
+    """The service request of a maintenance plan's date (customers' `plan_due` hook), entered by
+    the system; None when that date already has one (the plan's lock is held by the caller)."""
+    if Ticket.objects.filter(plan=plan, plan_date=date).exists():
+        return None
+    unit = plan.equipment
+    customer = unit.customer if unit else plan.agreement.customer
+    contact = next((c for c in customer.contacts.all() if c.is_primary), None)
+    kind = ServiceType.INSPECTION if plan.kind == plan.Kind.INSPECTION else ServiceType.MAINTENANCE
+    ticket = Ticket(
+        customer=customer,
+        contact=contact,
+        equipment=unit,
+        address=(unit.install_address if unit else "") or customer.address,
+        service_type=kind,
+        priority=plan.priority or Priority.NORMAL,
+        channel=Channel.PLAN,
+        requested_date=date,
+        description=_("%(kind)s due on %(date)s (plan “%(plan)s”).")
+        % {"kind": plan.get_kind_display(), "date": date, "plan": plan.name},
+        plan=plan,
+        plan_date=date,
+    )
+    return enter_ticket(ticket, None)
 
 
 # The engineer's visit ---------------------------------------------------------------------------

@@ -12,10 +12,3 @@ def every_minute():
     counts = timers.every_minute()
     record_heartbeat("sla-timers")
     return counts
-
-
-@shared_task(name="tickets.daily", ignore_result=True)
-def daily():
-    counts = timers.daily()
-    record_heartbeat("daily-jobs")
-    return counts

@@ -8,16 +8,15 @@ changes go through `services.perform` with the system as the actor, in bounded b
 
 import logging
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
-from aftersales.notifications import Row, notify, notify_many, send_sms
+from aftersales.notifications import Row, Text, notify, notify_many, people_with_role
 from aftersales.roles import Role
 
 from . import services
@@ -184,12 +183,6 @@ def every_minute(now=None):
 # Notifications ----------------------------------------------------------------------------------
 
 
-def _people(role):
-    from aftersales.models import User
-
-    return list(User.objects.filter(groups__name=role, is_active=True))
-
-
 def _notify_sla(events, now):
     if not events:
         return
@@ -209,8 +202,10 @@ def _notify_sla(events, now):
                 Row(
                     user_id,
                     None,
-                    _("%(count)s service requests are at risk of missing their SLA")
-                    % {"count": len(items)},
+                    Text(
+                        _("%(count)s service requests are at risk of missing their SLA"),
+                        count=len(items),
+                    ),
                     "",
                     reverse("tickets:list") + "?light=at_risk",
                     f"warn-digest:{now:%Y%m%d%H%M}",
@@ -222,21 +217,21 @@ def _notify_sla(events, now):
                 Row(
                     user_id,
                     ticket_id,
-                    _("%(number)s: under 25 %% of the SLA time left") % {"number": number},
+                    Text(_("%(number)s: under 25 %% of the SLA time left"), number=number),
                     "",
                     reverse("tickets:detail", args=[ticket_id]),
                     key,
                 )
             )
     if breached:
-        managers = _people(Role.SERVICE_MANAGER)
+        managers = people_with_role(Role.SERVICE_MANAGER)
         for manager in managers:
             if len(breached) > DIGEST_ABOVE:
                 breach_rows.append(
                     Row(
                         manager.pk,
                         None,
-                        _("%(count)s SLA targets were breached") % {"count": len(breached)},
+                        Text(_("%(count)s SLA targets were breached"), count=len(breached)),
                         "",
                         reverse("tickets:list") + "?light=breached",
                         f"breach-digest:{now:%Y%m%d%H%M}",
@@ -248,181 +243,46 @@ def _notify_sla(events, now):
                     Row(
                         manager.pk,
                         ticket_id,
-                        _("%(number)s breached its SLA") % {"number": number},
+                        Text(_("%(number)s breached its SLA"), number=number),
                         "",
                         reverse("tickets:detail", args=[ticket_id]),
                         f"breach:{ticket_id}:{target}",
                     )
                 )
-    notify_many("sla_warning", rows)
-    notify_many("sla_breach", breach_rows)
+    notify_many("sla_warning", rows, about=Ticket)
+    notify_many("sla_breach", breach_rows, about=Ticket)
 
 
 def _notify_revisits(ids, now):
     if not ids:
         return
-    agents = _people(Role.REVISIT_AGENT)
+    agents = people_with_role(Role.REVISIT_AGENT)
     rows = [
         Row(
             agent.pk,
             None,
-            _("%(count)s revisits are overdue") % {"count": len(ids)},
+            Text(_("%(count)s revisits are overdue"), count=len(ids)),
             "",
             reverse("tickets:revisit_queue"),
             f"revisit-overdue:{now:%Y%m%d%H%M}",
         )
         for agent in agents
     ]
-    notify_many("revisit_overdue", rows)
+    notify_many("revisit_overdue", rows, about=Ticket)
 
 
 def _notify_state(ticket):
     if ticket.state == State.LOCKED:
-        users = _people(Role.SERVICE_MANAGER)
+        users = people_with_role(Role.SERVICE_MANAGER)
         title = _("%(number)s is locked: %(reason)s")
     else:
-        users = _people(Role.DISPATCHER)
+        users = people_with_role(Role.DISPATCHER)
         title = _("%(number)s is back for assignment: %(reason)s")
     notify(
         "ticket_" + ticket.state,
         users=users,
-        ticket=ticket,
-        title=title % {"number": ticket.number, "reason": ticket.state_reason},
+        about=ticket,
+        title=Text(title, number=ticket.number, reason=ticket.state_reason),
         url=reverse("tickets:detail", args=[ticket.pk]),
         key=f"{ticket.state}:{ticket.pk}:{ticket.version}",
     )
-
-
-# Daily ------------------------------------------------------------------------------------------
-
-
-def create_plan_tickets(today=None):
-    """Each due maintenance plan creates its ticket exactly once per planned date."""
-    from .models import MaintenancePlan
-
-    today = today or timezone.localdate()
-    created = []
-    due = (
-        MaintenancePlan.objects.filter(active=True, create_on__lte=today)
-        .select_related("equipment__customer", "agreement__customer")
-        .order_by("create_on", "id")[:BATCH]
-    )
-    for plan in due:
-        with transaction.atomic():
-            plan = (
-                MaintenancePlan.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(pk=plan.pk, active=True, create_on__lte=today)
-                .select_related("equipment__customer", "agreement__customer")
-                .first()
-            )
-            if plan is None:
-                continue  # another worker has it
-            exists = Ticket.objects.filter(plan=plan, plan_date=plan.next_date).exists()
-            if not exists:
-                created.append(_plan_ticket(plan))
-            plan.next_date = plan.following_date()
-            plan.save()
-    return created
-
-
-def _plan_ticket(plan):
-    from customers.models import Priority
-
-    unit = plan.equipment
-    customer = unit.customer if unit else plan.agreement.customer
-    contact = next((c for c in customer.contacts.all() if c.is_primary), None)
-    ticket = Ticket(
-        customer=customer,
-        contact=contact,
-        equipment=unit,
-        address=(unit.install_address if unit else "") or customer.address,
-        service_type=plan.service_type,
-        priority=plan.priority or Priority.NORMAL,
-        channel="plan",
-        requested_date=plan.next_date,
-        description=_("%(kind)s due on %(date)s (plan “%(plan)s”).")
-        % {"kind": plan.get_kind_display(), "date": plan.next_date, "plan": plan.name},
-        plan=plan,
-        plan_date=plan.next_date,
-    )
-    return services.enter_ticket(ticket, None)
-
-
-def remind_renewals(today=None):
-    """Agreements ending within the reminder window: one notice per agreement and end date."""
-    from customers.models import ServiceAgreement
-
-    today = today or timezone.localdate()
-    ending = list(
-        ServiceAgreement.objects.filter(
-            end_date__gte=today,
-            end_date__lte=today + timedelta(days=settings.RENEWAL_REMINDER_DAYS),
-            customer__isnull=False,
-        ).select_related("customer")
-    )
-    people = _people(Role.SERVICE_MANAGER) + _people(Role.DISPATCHER)
-    rows = [
-        Row(
-            person.pk,
-            None,
-            _("Agreement %(number)s of %(customer)s ends on %(end)s")
-            % {"number": a.number, "customer": a.customer.name, "end": a.end_date},
-            "",
-            a.get_absolute_url(),
-            f"renewal:{a.pk}:{a.end_date}",
-        )
-        for a in ending
-        for person in people
-    ]
-    notify_many("agreement_renewal", rows)
-    return ending
-
-
-def remind_warranties(today=None):
-    """Units whose warranty ends within the window: an SMS to the customer's primary contact."""
-    from customers.models import Contact, Equipment
-
-    today = today or timezone.localdate()
-    units = list(
-        Equipment.objects.filter(
-            warranty_end__gte=today,
-            warranty_end__lte=today + timedelta(days=settings.WARRANTY_REMINDER_DAYS),
-        ).select_related("product_model", "customer")
-    )
-    contacts = {
-        c.customer_id: c
-        for c in Contact.objects.filter(
-            customer__in={u.customer_id for u in units}, is_primary=True
-        )
-    }
-    sent = 0
-    for unit in units:
-        contact = contacts.get(unit.customer_id)
-        if contact is None or not contact.mobile:
-            continue
-        send_sms(
-            contact.mobile,
-            _(
-                "[After-sales] The warranty of your %(model)s (S/N %(serial)s) ends on "
-                "%(end)s. Reply or call us to extend it."
-            )
-            % {
-                "model": unit.product_model.name,
-                "serial": unit.serial_no,
-                "end": unit.warranty_end,
-            },
-            key=f"warranty:{unit.pk}:{unit.warranty_end}",
-        )
-        sent += 1
-    return sent
-
-
-def daily(today=None):
-    today = today or timezone.localdate()
-    counts = {
-        "plan_tickets": len(create_plan_tickets(today)),
-        "renewals": len(remind_renewals(today)),
-        "warranty_sms": remind_warranties(today),
-    }
-    log.info("daily jobs: %s", counts)
-    return counts

@@ -81,6 +81,24 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
+            name="ProductLine",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=20, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=60, unique=True, verbose_name="name")),
+            ],
+            options={
+                "verbose_name": "product line",
+                "verbose_name_plural": "product lines",
+                "ordering": ["code"],
+            },
+        ),
+        migrations.CreateModel(
             name="Region",
             fields=[
                 (

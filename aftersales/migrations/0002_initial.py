@@ -10,7 +10,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("aftersales", "0001_initial"),
-        ("customers", "0001_initial"),
     ]
 
     operations = [
@@ -20,7 +19,7 @@ class Migration(migrations.Migration):
             field=models.ManyToManyField(
                 blank=True,
                 related_name="engineers",
-                to="customers.productline",
+                to="aftersales.productline",
                 verbose_name="skills (product lines)",
             ),
         ),

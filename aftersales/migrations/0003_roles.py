@@ -6,7 +6,6 @@ from aftersales.roles import sync_role_permissions
 class Migration(migrations.Migration):
     dependencies = [
         ("aftersales", "0002_initial"),
-        ("customers", "0001_initial"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]

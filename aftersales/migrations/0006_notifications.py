@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("aftersales", "0005_ready_made_calendars"),
-        ("tickets", "0001_initial"),
+        ("contenttypes", "0002_remove_content_type_name"),
     ]
 
     operations = [
@@ -99,14 +99,20 @@ class Migration(migrations.Migration):
                 ),
                 ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="read at")),
                 (
-                    "ticket",
+                    "about_type",
                     models.ForeignKey(
                         blank=True,
                         null=True,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="+",
-                        to="tickets.ticket",
-                        verbose_name="service request",
+                        to="contenttypes.contenttype",
+                        verbose_name="about",
+                    ),
+                ),
+                (
+                    "about_id",
+                    models.PositiveBigIntegerField(
+                        blank=True, null=True, verbose_name="about (id)"
                     ),
                 ),
                 (

@@ -17,24 +17,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name="ProductLine",
-            fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("code", models.CharField(max_length=20, unique=True, verbose_name="code")),
-                ("name", models.CharField(max_length=60, unique=True, verbose_name="name")),
-            ],
-            options={
-                "verbose_name": "product line",
-                "verbose_name_plural": "product lines",
-                "ordering": ["code"],
-            },
-        ),
-        migrations.CreateModel(
             name="Tag",
             fields=[
                 (
@@ -147,7 +129,7 @@ class Migration(migrations.Migration):
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.PROTECT,
                         related_name="models",
-                        to="customers.productline",
+                        to="aftersales.productline",
                         verbose_name="product line",
                     ),
                 ),

@@ -33,6 +33,7 @@ from aftersales import notifications, tasks
 from aftersales.celery import app
 from aftersales.models import Delivery, Notification, WebhookChannel
 from aftersales.notifications import Row, notify, notify_many, send_sms
+from aftersales.roles import Role
 
 from ..factories import ServicePointFactory, UserFactory, enter_ticket
 
@@ -232,10 +233,41 @@ def test_a_ticket_given_by_id_reaches_its_service_points_robots(
     channel = robot(point, "feishu", "http://127.0.0.1:9/open-apis/bot/v2/hook/x")
     other = robot(ServicePointFactory(), "feishu", "http://127.0.0.1:9/open-apis/bot/v2/hook/y")
     with django_capture_on_commit_callbacks():
-        notify_many("sla.breach", [(None, ticket.pk, "超时", "", "", "breach:x")])
+        notify_many(
+            "sla.breach",
+            [(dispatcher, ticket.pk, "超时", "", "", "breach:x")],
+            about=type(ticket),
+        )
 
     assert list(Delivery.objects.values_list("webhook", flat=True)) == [channel.pk]
     assert not other.deliveries.exists()
+    # The notification knows what it is about without a foreign key to the tickets app.
+    assert dispatcher.notifications.get().about == ticket
+
+
+def test_switching_the_language_keeps_it_for_the_persons_notifications(dispatcher, client):
+    client.force_login(dispatcher)
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/tickets/"})
+    assert response.status_code == 302
+    dispatcher.refresh_from_db()
+    assert dispatcher.language == "en"
+    client.post(reverse("set_language"), {"language": "xx", "next": "/"})  # not offered
+    dispatcher.refresh_from_db()
+    assert dispatcher.language == "en"
+
+
+def test_each_reader_gets_the_text_in_their_own_language(make_user):
+    from django.utils.translation import gettext_lazy
+
+    from aftersales.notifications import Text
+
+    chinese = make_user(Role.DISPATCHER, username="zh")
+    english = make_user(Role.DISPATCHER, username="en", language="en")
+    title = Text(gettext_lazy("%(number)s breached its SLA"), number="SR1")
+    notify("sla.breach", users=[chinese, english], title=title, key="breach:lang")
+
+    assert chinese.notifications.get().title == "SR1 已超出 SLA 时限"
+    assert english.notifications.get().title == "SR1 breached its SLA"
 
 
 def test_robots_hear_only_the_events_they_asked_for(point, django_capture_on_commit_callbacks):
@@ -536,7 +568,7 @@ def test_the_sweep_requeues_only_rows_whose_message_was_lost(point, monkeypatch)
 
 def test_the_sweep_runs_every_minute_from_beat():
     app.loader.import_default_modules()
-    entry = settings.CELERY_BEAT_SCHEDULE["deliveries"]
+    entry = app.conf.beat_schedule["deliveries"]
     assert entry == {"task": "aftersales.tasks.requeue_deliveries", "schedule": 60.0}
     assert entry["task"] in app.tasks
     assert "aftersales.tasks.deliver" in app.tasks
@@ -741,6 +773,8 @@ def test_a_robot_of_another_service_point_is_not_found(administrator_client, poi
 # --- A real worker with beat, against Redis ----------------------------------------------------
 
 WORKER = """
+import django
+django.setup()  # the apps' timers are collected when Django is set up
 from aftersales.celery import app
 # The sweep every second instead of every minute, so that the test need not wait.
 app.conf.beat_schedule = {"deliveries": {**app.conf.beat_schedule["deliveries"], "schedule": 1.0}}

@@ -17,9 +17,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from aftersales.celery import app
+from aftersales.models import ProductLine
 from aftersales.roles import Role
 from customers import services, tasks
-from customers.models import Contact, Customer, ImportJob, ProductLine, ProductModel
+from customers.models import Contact, Customer, ImportJob, ProductModel
 
 from ..factories import CustomerFactory, RegionFactory
 

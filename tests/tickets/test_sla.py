@@ -20,7 +20,7 @@ from tests.factories import (
     enter_ticket,
 )
 from tickets import services, timers
-from tickets.models import MaintenancePlan, State, Ticket
+from tickets.models import State
 
 SH = ZoneInfo("Asia/Shanghai")
 M = timedelta(minutes=1)
@@ -221,50 +221,6 @@ def test_revisit_due_and_overdue(dispatcher, engineer, customer, make_user):
         assert timers.every_minute()["revisits_overdue"] == 1
         assert timers.every_minute()["revisits_overdue"] == 0
     assert agent.notifications.count() == 1
-
-
-def test_maintenance_plan_creates_each_ticket_once(customer):
-    unit = EquipmentFactory(customer=customer)
-    plan = MaintenancePlan.objects.create(
-        name="季度保养",
-        kind=MaintenancePlan.Kind.MAINTENANCE,
-        equipment=unit,
-        interval_months=3,
-        next_date=date(2026, 11, 30),
-        lead_days=7,
-    )
-    assert timers.daily(date(2026, 11, 22))["plan_tickets"] == 0  # not yet
-    assert timers.daily(date(2026, 11, 23))["plan_tickets"] == 1
-    assert timers.daily(date(2026, 11, 23))["plan_tickets"] == 0  # twice changes nothing
-    ticket = Ticket.objects.get(plan=plan)
-    assert (ticket.plan_date, ticket.requested_date, ticket.service_type) == (
-        date(2026, 11, 30),
-        date(2026, 11, 30),
-        "maintenance",
-    )
-    assert ticket.log.get().actor is None
-    plan.refresh_from_db()
-    assert plan.next_date == date(2027, 2, 28)
-
-
-def test_renewal_and_warranty_reminders_once(statutory, make_user, caplog):
-    from tests.factories import ContactFactory
-
-    dispatcher = make_user(Role.DISPATCHER)
-    customer = CustomerFactory()
-    ContactFactory(customer=customer, is_primary=True, mobile="13900001111")
-    agreement = ServiceAgreementFactory(
-        customer=customer, start_date=date(2025, 12, 1), end_date=date(2026, 12, 10)
-    )
-    EquipmentFactory(customer=customer, warranty_end=date(2026, 12, 5))
-    with caplog.at_level("INFO", logger="aftersales.sms"):
-        first = timers.daily(date(2026, 11, 23))
-        second = timers.daily(date(2026, 11, 24))
-    assert first["renewals"] >= 1 and second["renewals"] >= 1
-    assert dispatcher.notifications.filter(url=agreement.get_absolute_url()).count() == 1
-    from aftersales.models import Delivery
-
-    assert Delivery.objects.filter(channel="sms", target="13900001111").count() == 1
 
 
 def test_agreement_edit_recomputes_open_tickets(dispatcher, engineer, customer):

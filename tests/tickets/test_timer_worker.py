@@ -28,6 +28,8 @@ BASE_DIR = Path(settings.BASE_DIR)
 # `celery worker -B` as `make demo` runs it, with the SLA timer every second instead of every
 # minute (beat sends an interval task first one interval after it starts).
 FAST_TIMER = """
+import django
+django.setup()  # the apps' timers are collected when Django is set up
 from aftersales.celery import app
 app.conf.beat_schedule = {
     "tickets-every-minute": {**app.conf.beat_schedule["tickets-every-minute"], "schedule": 1.0},

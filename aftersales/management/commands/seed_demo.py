@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from aftersales.models import EngineerProfile, Region, ServicePoint, User
+from aftersales.models import EngineerProfile, ProductLine, Region, ServicePoint, User
 from aftersales.roles import Role
 from customers.models import (
     EXPIRING_SOON_DAYS,
@@ -33,7 +33,6 @@ from customers.models import (
     Customer,
     Equipment,
     Priority,
-    ProductLine,
     ProductModel,
     ServiceAgreement,
     SlaTarget,

@@ -1,0 +1,26 @@
+"""System checks of the core (registered by AftersalesConfig)."""
+
+from django.core.checks import Error, Tags, register
+from django.db import connections
+
+# Tables that only a database migrated before 2026-12-02 has: that day the migration history
+# was laid out anew (product lines moved to the core, maintenance plans to customers,
+# notifications lost their foreign key to tickets) before any release.
+_OLD_TABLES = {"customers_productline", "tickets_maintenanceplan"}
+
+
+@register(Tags.database)
+def database_predates_new_history(app_configs, databases=None, **kwargs):
+    errors = []
+    for alias in databases or ():
+        tables = set(connections[alias].introspection.table_names())
+        if tables & _OLD_TABLES:
+            errors.append(
+                Error(
+                    "This database was made by a development version from before 2026-12-02, "
+                    "whose migration history was laid out anew.",
+                    hint="Make it again: for the demo, delete var/db.sqlite3 and run make demo.",
+                    id="aftersales.E001",
+                )
+            )
+    return errors

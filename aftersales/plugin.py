@@ -1,0 +1,43 @@
+"""What the core brings to the whole, read by `aftersales.registry` like any app's plugin."""
+
+from django.utils.translation import gettext_lazy as _
+
+from .access import is_administrator
+from .registry import HomePage, MenuItem
+from .roles import ORGANISATION_READ, PRODUCT_LINES_READ, Role
+
+MENU = [
+    MenuItem(_("Users"), "org:user_list", None, "person-gear", rank=900),
+    MenuItem(_("Roles"), "org:role_list", None, "shield-lock", rank=910),
+    MenuItem(_("Service points"), "org:servicepoint_list", None, "geo-alt", rank=920),
+    MenuItem(_("Engineers"), "org:engineer_list", None, "tools", rank=930),
+    MenuItem(_("System status"), "org:status", None, "activity", rank=940),
+]
+
+HOME = [HomePage("org:user_list", rank=900, who=is_administrator)]
+
+ROLE_PERMISSIONS = {
+    Role.DISPATCHER: ORGANISATION_READ + PRODUCT_LINES_READ,
+    Role.SERVICE_MANAGER: ORGANISATION_READ
+    + PRODUCT_LINES_READ
+    + ["aftersales.change_engineerprofile"],
+    Role.MANAGER: ORGANISATION_READ + PRODUCT_LINES_READ,
+    # Everybody reads the product lines (skills, models, filters).
+    Role.ENGINEER: PRODUCT_LINES_READ,
+    Role.REVISIT_AGENT: PRODUCT_LINES_READ,
+    Role.PARTS_CLERK: PRODUCT_LINES_READ,
+    Role.FINANCE: PRODUCT_LINES_READ,
+    Role.COMPLAINT_HANDLER: PRODUCT_LINES_READ,
+}
+
+BEAT_SCHEDULE = {
+    "heartbeat": {"task": "aftersales.tasks.heartbeat", "schedule": 60.0},
+    # Notification outbox rows whose worker message was lost (a crash, a broker outage).
+    "deliveries": {"task": "aftersales.tasks.requeue_deliveries", "schedule": 60.0},
+}
+
+
+def seed_demo(out):
+    from .demo import seed
+
+    return seed(out)

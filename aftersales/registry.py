@@ -1,0 +1,109 @@
+"""What each app brings to the whole, collected from its `plugin.py` (like the admin's admin.py).
+
+The core (`aftersales`) is the ground floor: it imports no app. An app plugs in by having a
+module `<app>/plugin.py` with any of these names; the core reads them through this module, so
+a new app adds itself without editing a core file:
+
+    URLS              URL patterns mounted at the site's root (its pages, its public pages)
+    MENU              [MenuItem]: entries of the side navigation
+    HOME              [HomePage]: where a person lands after signing in (lowest rank that fits)
+    ROLE_PERMISSIONS  {Role: ["app_label.codename", ...]}: what each role may do in the app
+    BEAT_SCHEDULE     {name: Celery beat entry}: the app's timers
+    PEOPLE_CACHES     cache names (`aftersales.caching`) built from users, engineers or service
+                      points: forgotten whenever one of those changes
+    seed_demo(out)    writes the app's demo data (idempotent); returns lines for the summary
+
+Plugins are read in INSTALLED_APPS order (the demo data of `customers` before `tickets`').
+"""
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import import_module
+from importlib.util import find_spec
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+
+MODULE = "plugin"
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str
+    url_name: str
+    # The permission that shows the entry ("app_label.codename"); None: administrators only.
+    permission: str | None
+    icon: str
+    rank: int = 100
+
+
+@dataclass(frozen=True)
+class HomePage:
+    url_name: str
+    rank: int
+    # who(user) -> bool: this page is the person's home page when true.
+    who: object
+
+
+@cache
+def plugins():
+    """The `plugin` modules of the installed apps that have one, in INSTALLED_APPS order."""
+    found = []
+    for config in apps.get_app_configs():
+        name = f"{config.name}.{MODULE}"
+        if find_spec(name) is not None:
+            found.append(import_module(name))
+    return tuple(found)
+
+
+def collect(attribute):
+    """Every plugin's value of `attribute` (plugins without it skipped), in app order."""
+    return [getattr(p, attribute) for p in plugins() if hasattr(p, attribute)]
+
+
+def url_patterns():
+    return [pattern for patterns in collect("URLS") for pattern in patterns]
+
+
+def menu():
+    items = [item for items in collect("MENU") for item in items]
+    return sorted(items, key=lambda item: item.rank)
+
+
+def home_pages():
+    return sorted((page for pages in collect("HOME") for page in pages), key=lambda p: p.rank)
+
+
+def role_permissions():
+    """{role value: [permission, ...]} over every app."""
+    merged = {}
+    for table in collect("ROLE_PERMISSIONS"):
+        for role, permissions in table.items():
+            merged.setdefault(str(role), []).extend(permissions)
+    return merged
+
+
+def beat_schedule():
+    schedule = {}
+    for entries in collect("BEAT_SCHEDULE"):
+        clash = schedule.keys() & entries.keys()
+        if clash:
+            raise ValueError(f"Two apps schedule timers named {sorted(clash)}")
+        schedule.update(entries)
+    return schedule
+
+
+def people_caches():
+    return tuple(name for names in collect("PEOPLE_CACHES") for name in names)
+
+
+def demo_seeders():
+    return [p.seed_demo for p in plugins() if hasattr(p, "seed_demo")]
+
+
+def project_app_labels():
+    """The labels of this project's own apps (not Django's or a library's): those that live in
+    the project folder. Administrators get every permission of these."""
+    base = Path(settings.BASE_DIR).resolve()
+    return [c.label for c in apps.get_app_configs() if Path(c.path).resolve().parent == base]

@@ -1,0 +1,84 @@
+"""What the customers app brings to the whole (read by `aftersales.registry`)."""
+
+from celery.schedules import crontab
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from aftersales.registry import HomePage, MenuItem
+from aftersales.roles import Role
+
+URLS = [
+    path("customers/", include("customers.urls")),
+    # The page the equipment's QR code opens (/q/<token>/: no login; rate limited).
+    path("", include("customers.public_urls")),
+]
+
+MENU = [
+    MenuItem(_("Customers"), "customers:list", "customers.view_customer", "people", rank=500),
+    MenuItem(_("Equipment"), "customers:equipment_list", "customers.view_equipment", "cpu", 510),
+    MenuItem(
+        _("Agreements"),
+        "customers:agreement_list",
+        "customers.view_serviceagreement",
+        "file-earmark-text",
+        rank=520,
+    ),
+    MenuItem(
+        _("Products"), "customers:product_list", "customers.view_productmodel", "box-seam", 530
+    ),
+    MenuItem(
+        _("Import / export"),
+        "customers:transfer",
+        "customers.import_masterdata",
+        "arrow-left-right",
+        rank=540,
+    ),
+]
+
+HOME = [
+    HomePage("customers:list", rank=500, who=lambda user: user.has_perm("customers.view_customer"))
+]
+
+MASTER_DATA_READ = [
+    "customers.view_customer",
+    "customers.view_contact",
+    "customers.view_equipment",
+    "customers.view_productmodel",
+    "customers.view_serviceagreement",
+]
+MASTER_DATA_WRITE = [
+    "customers.add_customer",
+    "customers.change_customer",
+    "customers.add_contact",
+    "customers.change_contact",
+    "customers.delete_contact",
+    "customers.add_equipment",
+    "customers.change_equipment",
+    "customers.add_serviceagreement",
+    "customers.change_serviceagreement",
+    "customers.import_masterdata",
+    "customers.export_masterdata",
+]
+EXPORT = ["customers.export_masterdata"]
+
+ROLE_PERMISSIONS = {
+    Role.DISPATCHER: MASTER_DATA_READ + MASTER_DATA_WRITE,
+    Role.SERVICE_MANAGER: MASTER_DATA_READ + MASTER_DATA_WRITE,
+    Role.ENGINEER: ["customers.view_productmodel"],
+    Role.REVISIT_AGENT: MASTER_DATA_READ,
+    Role.PARTS_CLERK: ["customers.view_productmodel"],
+    Role.FINANCE: MASTER_DATA_READ + EXPORT,
+    Role.COMPLAINT_HANDLER: MASTER_DATA_READ,
+    Role.MANAGER: MASTER_DATA_READ + EXPORT,
+}
+
+BEAT_SCHEDULE = {
+    # Maintenance-plan work, renewal and warranty reminders (early morning, local time).
+    "customers-daily": {"task": "customers.daily", "schedule": crontab(hour=6, minute=5)},
+}
+
+
+def seed_demo(out):
+    from .demo import seed
+
+    return seed(out)
