@@ -377,12 +377,6 @@ class Ticket(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
         return reverse("tickets:detail", args=[self.pk])
 
     @property
-    def sla_light(self):
-        from .sla import light
-
-        return light(self)
-
-    @property
     def state_fields(self):
         # django-fsm looks through every field of the model (~70) for its state fields each time
         # it builds a ticket: there is one, and the desk and job lists build dozens per page.

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.template import Context, Template
 from django.urls import reverse
 
 from aftersales.models import BusinessCalendar
@@ -19,8 +20,9 @@ from tests.factories import (
     ServiceAgreementFactory,
     enter_ticket,
 )
-from tickets import services, timers
+from tickets import services, sla, timers
 from tickets.models import MaintenancePlan, State, Ticket
+from tickets.sla import Light
 
 SH = ZoneInfo("Asia/Shanghai")
 M = timedelta(minutes=1)
@@ -138,18 +140,31 @@ def test_timer_warns_then_breaches_once_and_escalates(dispatcher, engineer, cust
         assert timers.every_minute()["warned"] == 1
         assert timers.every_minute()["warned"] == 0  # twice changes nothing
         t.refresh_from_db()
-        assert t.sla_light == "at_risk"
+        assert sla.light(t) == "at_risk"
     assert t.response_warned_at == at("2026-11-23 10:50")
     assert dispatcher.notifications.filter(ticket=t).count() == 1
     with time_machine.travel(at("2026-11-23 11:01"), tick=False):
         assert timers.every_minute()["breached"] == 1
         assert timers.every_minute()["breached"] == 0
         t.refresh_from_db()
-        assert t.sla_light == "breached"
+        assert sla.light(t) == "breached"
     assert t.response_breached_at == at("2026-11-23 11:01")
     assert manager.notifications.filter(ticket=t).count() == 1
     # The next look is the arrival warning (75 % of 240 working minutes: 13:00 + 1 h = 14:00).
     assert t.sla_check_at == at("2026-11-23 14:00")
+
+
+def test_templates_and_list_rows_read_the_light_without_the_model(dispatcher, customer):
+    with time_machine.travel(at("2026-11-23 10:00"), tick=False):
+        t = enter_ticket(dispatcher, customer=customer, priority="high")
+    row = Ticket.objects.values_list("sla_due", "sla_warn_at", named=True).get(pk=t.pk)
+    page = Template("{% load tickets %}[{{ ticket|sla_light }}]")
+    with time_machine.travel(at("2026-11-23 10:50"), tick=False):
+        assert sla.light(row) == Light.AT_RISK
+        assert page.render(Context({"ticket": t})) == "[at_risk]"
+    with time_machine.travel(at("2026-11-23 10:00"), tick=False):
+        t = services.perform(t, "suspend", dispatcher, reason="客户要求暂缓")
+        assert page.render(Context({"ticket": t})) == "[]"  # no clock runs
 
 
 def test_lists_filter_by_traffic_light(dispatcher, dispatcher_client, customer):
