@@ -620,6 +620,7 @@ ACTION_LABELS = {
     "reopen_unsatisfied": _("Revisit: not satisfied"),
     "revisit_attempt": _("Revisit: customer not reached"),
     "change_priority": _("Priority changed"),
+    "replan": _("SLA due times re-planned after an agreement change"),
     "verify": _("Verified"),
     "send_back": _("Sent back for correction"),
     "correct": _("Corrected by the engineer"),

@@ -143,21 +143,3 @@ def on_transition(ticket, action, source, now):
         ticket.revisit_due = ticket.revisit_overdue_at = None
     # The state changed: a ticket closed or cancelled has no clock running any more.
     CLOCK.refresh(ticket)
-
-
-def replan_agreement(agreement):
-    """Recompute the unmet targets of the open tickets this agreement covers (after an edit)."""
-    from .models import Ticket
-
-    tickets = (
-        Ticket.objects.select_for_update(of=("self",))
-        .filter(agreement=agreement, state__in=OPEN_STATES)
-        .select_related("calendar")
-    )
-    fields = [*CLOCK.planned_fields(), "agreement", "calendar"]
-    changed = []
-    for ticket in tickets:
-        plan(ticket)
-        changed.append(ticket)
-    Ticket.objects.bulk_update(changed, fields, batch_size=500)
-    return len(changed)
