@@ -6,15 +6,19 @@ declares the clock's fields: a test-only `Complaint` model, created for the test
 The calendar: Mon–Fri 09:00–12:00 and 13:00–18:00; Monday 23 November 2026 is a working day.
 """
 
+import ast
 from datetime import datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.db import connection, models
 from django.db.models import Q
 from django.test.utils import isolate_apps
 
+from aftersales import deadlines
 from aftersales.deadlines import Clock, Light
 from aftersales.lib.business_time import WorkCalendar
 
@@ -152,6 +156,19 @@ def test_light_and_its_filter_read_the_clocks_own_summary_fields():
     assert clock.light_filter(Light.BREACHED, now) == Q(next_due__lte=now)
     assert clock.light_filter(Light.AT_RISK, now) == Q(next_due__gt=now, next_warn_at__lte=now)
     assert clock.light_filter("", now) == Q()
+
+
+def test_the_clock_imports_no_app():
+    """The core is the ground floor (STYLE 27): apps pass their model and rules in."""
+    tree = ast.parse(Path(deadlines.__file__).read_text())
+    modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    modules |= {
+        a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names
+    }
+    ours = {app for app in settings.INSTALLED_APPS if (Path(settings.BASE_DIR) / app).is_dir()}
+    apps = ours - {"aftersales"}
+    assert {"tickets", "customers"} <= apps
+    assert {m.split(".")[0] for m in modules if m} & apps == set()
 
 
 # The sweep, on a model of its own ------------------------------------------------------------
