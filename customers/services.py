@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from .models import Contact, Customer, Equipment, ImportJob, ProductModel, Tag
 from .resources import RESOURCES
+from .signals import agreement_terms_changed
 
 logger = logging.getLogger(__name__)
 
@@ -534,14 +535,28 @@ def export_masterdata(kind, fmt):
     return data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@transaction.atomic
-def save_agreement(form, targets):
-    """Save an agreement with its four SLA targets; either all or nothing."""
-    from tickets.sla import replan_agreement
+# The agreement's fields that the SLA clocks of its service requests depend on.
+CLOCK_FIELDS = {"start_date", "end_date", "calendar", "equipment"}
 
+
+@transaction.atomic
+def save_agreement(form, targets, actor=None):
+    """Save an agreement with its four SLA targets; either all or nothing.
+
+    Side effect: when an existing agreement's targets or clock fields change, sends
+    `signals.agreement_terms_changed` (tickets re-plans the open requests under it, in a task
+    after the commit, each with a log row by `actor`).
+    """
+    terms_changed = form.instance.pk is not None and (
+        targets.has_changed() or bool(CLOCK_FIELDS & set(form.changed_data))
+    )
     agreement = form.save()
     targets.instance = agreement
     targets.save()
-    # Open service requests under this agreement follow its new targets and calendar.
-    replan_agreement(agreement)
+    if terms_changed:
+        agreement_terms_changed.send(
+            sender=type(agreement),
+            agreement_id=agreement.pk,
+            actor_id=actor.pk if actor is not None else None,
+        )
     return agreement

@@ -278,7 +278,7 @@ def _agreement_form_page(request, customer, agreement=None):
         request.POST or None, instance=agreement or ServiceAgreement(), prefix="targets"
     )
     if request.method == "POST" and form.is_valid() and targets.is_valid():
-        agreement = services.save_agreement(form, targets)
+        agreement = services.save_agreement(form, targets, request.user)
         messages.success(request, _("Agreement %(number)s saved.") % {"number": agreement.number})
         return redirect(agreement)
     if request.method == "POST":

@@ -386,12 +386,6 @@ class Ticket(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
         return reverse("tickets:detail", args=[self.pk])
 
     @property
-    def sla_light(self):
-        from .sla import light
-
-        return light(self)
-
-    @property
     def state_fields(self):
         # django-fsm looks through every field of the model (~70) for its state fields each time
         # it builds a ticket: there is one, and the desk and job lists build dozens per page.
@@ -635,6 +629,7 @@ ACTION_LABELS = {
     "reopen_unsatisfied": _("Revisit: not satisfied"),
     "revisit_attempt": _("Revisit: customer not reached"),
     "change_priority": _("Priority changed"),
+    "replan": _("SLA due times re-planned after an agreement change"),
     "verify": _("Verified"),
     "send_back": _("Sent back for correction"),
     "correct": _("Corrected by the engineer"),

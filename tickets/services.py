@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
 from aftersales.caching import forget
+from aftersales.models import User
 from aftersales.notifications import Text, notify
 from customers.models import Priority, ProductModel
 
@@ -381,6 +382,52 @@ def record_revisit(ticket, actor, *, version, outcome, score=None, comment=""):
         _log(locked, "revisit_attempt", actor, source=locked.state, reason=comment, data=data)
         Ticket.objects.filter(pk=locked.pk).update(version=F("version") + 1)
     return Ticket.objects.get(pk=ticket.pk)
+
+
+# Agreements ---------------------------------------------------------------------------------------
+
+
+def replan_agreement(agreement_id, actor_id=None):
+    """Re-plan the SLA clocks of the open requests under an edited agreement; return how many
+    changed (run by the task `tickets.replan_agreement` after the edit's commit).
+
+    Each request in a transaction of its own, so no edit on the desk waits for the whole
+    agreement: the row is locked and checked again (still open, still under the agreement),
+    its unmet targets planned afresh (`sla.plan`: the covering agreement's targets and calendar
+    now). Only a request whose agreement, calendar, due times, warnings or breaches changed is
+    saved, with its version raised (a page drawn before is refused as stale instead of putting
+    the old times back) and a "replan" transition row by the agreement's editor (`actor_id`;
+    None: the system). So running it twice changes nothing the second time.
+    """
+    fields = [*sla.CLOCK.planned_fields(), "agreement_id", "calendar_id"]
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    ids = (
+        Ticket.objects.open()
+        .filter(agreement_id=agreement_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    changed = 0
+    for pk in list(ids):
+        with transaction.atomic():
+            locked = (
+                Ticket.objects.open()
+                .select_for_update()
+                .filter(pk=pk, agreement_id=agreement_id)
+                .first()
+            )
+            if locked is None:
+                continue  # finished or moved to another agreement in between
+            before = [getattr(locked, field) for field in fields]
+            sla.plan(locked)
+            if [getattr(locked, field) for field in fields] == before:
+                continue
+            # The row is locked until commit, so a plain increment is safe.
+            locked.version += 1
+            locked.save()
+            _log(locked, "replan", actor, source=locked.state, data={"agreement": agreement_id})
+            changed += 1
+    return changed
 
 
 # Priority ----------------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
-"""Celery tasks of the closed loop: thin wrappers around tickets.timers."""
+"""Celery tasks of the closed loop: thin wrappers around tickets.timers and tickets.services."""
 
 from celery import shared_task
+from django.db import OperationalError
 
 from aftersales.services import record_heartbeat
 
-from . import timers
+from . import services, timers
 
 
 @shared_task(name="tickets.every_minute", ignore_result=True)
@@ -12,3 +13,16 @@ def every_minute():
     counts = timers.every_minute()
     record_heartbeat("sla-timers")
     return counts
+
+
+# A lock wait that ends in a deadlock or a timeout is tried again: the service is idempotent.
+@shared_task(
+    name="tickets.replan_agreement",
+    ignore_result=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def replan_agreement(agreement_id, actor_id=None):
+    """An agreement's SLA terms changed: re-plan its open requests (services.replan_agreement)."""
+    return services.replan_agreement(agreement_id, actor_id)

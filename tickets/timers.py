@@ -7,13 +7,10 @@ changes go through `services.perform` with the system as the actor, in bounded b
 """
 
 import logging
-import re
-from datetime import UTC, datetime
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.notifications import Row, Text, notify, notify_many, people_with_role
@@ -21,7 +18,7 @@ from aftersales.roles import Role
 
 from . import services
 from .models import State, Ticket
-from .sla import TARGETS
+from .sla import CLOCK
 
 log = logging.getLogger(__name__)
 
@@ -29,82 +26,15 @@ log = logging.getLogger(__name__)
 BATCH = 500
 # Above this many events for one person in one run, they get one summary instead.
 DIGEST_ABOVE = 20
-FAR = datetime(9999, 12, 31, tzinfo=UTC)
-
-
-def _next_check_sql():
-    """The next moment a target needs a look: its warning, else its due time, if still ahead."""
-    parts = [
-        f"CASE WHEN {t}_met_at IS NULL AND {t}_warn_at > %(now)s THEN {t}_warn_at "
-        f"WHEN {t}_met_at IS NULL AND {t}_due > %(now)s THEN {t}_due END"
-        for t in TARGETS
-    ]
-    # LEAST ignoring NULLs on both PostgreSQL and SQLite: NULL → far future → NULL again.
-    coalesced = ", ".join(f"COALESCE({p}, %(far)s)" for p in parts)
-    least = "LEAST" if connection.vendor == "postgresql" else "MIN"
-    return f"NULLIF({least}({coalesced}), %(far)s)"
+# What the notices of a warning or a breach need of the ticket.
+SWEEP_ROW = ("id", "number", "engineer_id", "created_by_id", "service_point_id")
 
 
 def mark_sla(now=None):
-    """Record warnings (75 %) and breaches once, in one UPDATE; return what newly happened.
-
-    Returns a list of (ticket id, number, engineer id, created_by id, service point id,
-    {"warned": [targets], "breached": [targets]}).
-    """
-    now = now or timezone.now()
-    table = Ticket._meta.db_table
-    sets = []
-    for t in TARGETS:
-        sets.append(
-            f"{t}_warned_at = CASE WHEN {t}_met_at IS NULL AND {t}_warned_at IS NULL "
-            f"AND {t}_warn_at <= %(now)s THEN %(now)s ELSE {t}_warned_at END"
-        )
-        sets.append(
-            f"{t}_breached_at = CASE WHEN {t}_met_at IS NULL AND {t}_breached_at IS NULL "
-            f"AND {t}_due <= %(now)s THEN %(now)s ELSE {t}_breached_at END"
-        )
-    sets.append(f"sla_check_at = {_next_check_sql()}")
-    returning = ", ".join(
-        ["id", "number", "engineer_id", "created_by_id", "service_point_id"]
-        + [f"{t}_warned_at" for t in TARGETS]
-        + [f"{t}_breached_at" for t in TARGETS]
-    )
-    sql = (
-        f"UPDATE {table} SET {', '.join(sets)} "  # noqa: S608 (no user input in the SQL)
-        f"WHERE sla_check_at <= %(now)s RETURNING {returning}"
-    )
-    adapt = connection.ops.adapt_datetimefield_value
-    params = {"now": adapt(now), "far": adapt(FAR)}
-    if connection.vendor != "postgresql":
-        sql, params = _positional(sql, params)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    n = len(TARGETS)
-    events = []
-    for row in rows:
-        warned_at, breached_at = row[5 : 5 + n], row[5 + n :]
-        warned = [t for t, at in zip(TARGETS, warned_at, strict=True) if _same(at, now)]
-        breached = [t for t, at in zip(TARGETS, breached_at, strict=True) if _same(at, now)]
-        if warned or breached:
-            events.append((*row[:5], {"warned": warned, "breached": breached}))
-    return events
-
-
-def _same(value, now):
-    if value is None:
-        return False
-    if isinstance(value, str):  # SQLite hands back text
-        value = parse_datetime(value)
-    if timezone.is_naive(value):
-        value = value.replace(tzinfo=UTC)
-    return abs((value - now).total_seconds()) < 1e-3
-
-
-def _positional(sql, params):
-    """%(name)s placeholders → %s with a parameter list (the SQLite backend wants that)."""
-    names = re.findall(r"%\((\w+)\)s", sql)
-    return re.sub(r"%\(\w+\)s", "%s", sql), [params[n] for n in names]
+    """Record warnings (75 %) and breaches once, in one set-based UPDATE (see
+    `aftersales.deadlines.Clock.sweep`); return the `Mark`s of what newly happened, each row
+    with the ticket's id, number, engineer, creator and service point."""
+    return CLOCK.sweep(Ticket, now or timezone.now(), returning=SWEEP_ROW)
 
 
 def lock_unassigned(today=None):
@@ -169,8 +99,8 @@ def every_minute(now=None):
     for ticket in locked + sent_back:
         _notify_state(ticket)
     counts = {
-        "warned": sum(bool(e[5]["warned"]) for e in events),
-        "breached": sum(bool(e[5]["breached"]) for e in events),
+        "warned": sum(bool(mark.warned) for mark in events),
+        "breached": sum(bool(mark.breached) for mark in events),
         "locked": sum(t.state == State.LOCKED for t in locked + sent_back),
         "sent_back": sum(t.state == State.PENDING_ASSIGNMENT for t in sent_back),
         "revisits_overdue": len(overdue),
@@ -189,13 +119,13 @@ def _notify_sla(events, now):
     rows = []
     breach_rows = []
     per_user = {}
-    for ticket_id, number, engineer_id, created_by_id, _point, marks in events:
-        for target in marks["warned"]:
-            for user_id in {engineer_id, created_by_id} - {None}:
+    for row, warned, _breached in events:
+        for target in warned:
+            for user_id in {row.engineer_id, row.created_by_id} - {None}:
                 per_user.setdefault(user_id, []).append(
-                    (ticket_id, number, f"warn:{ticket_id}:{target}", target, "warned")
+                    (row.id, row.number, f"warn:{row.id}:{target}", target, "warned")
                 )
-    breached = [(e[0], e[1], t) for e in events for t in e[5]["breached"]]
+    breached = [(row.id, row.number, t) for row, _warned, targets in events for t in targets]
     for user_id, items in per_user.items():
         if len(items) > DIGEST_ABOVE:
             rows.append(

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.template import Context, Template
 from django.urls import reverse
 
 from aftersales.models import BusinessCalendar
@@ -19,8 +20,9 @@ from tests.factories import (
     ServiceAgreementFactory,
     enter_ticket,
 )
-from tickets import services, timers
-from tickets.models import State
+from tickets import services, sla, timers
+from tickets.models import State, Ticket
+from tickets.sla import Light
 
 SH = ZoneInfo("Asia/Shanghai")
 M = timedelta(minutes=1)
@@ -138,18 +140,31 @@ def test_timer_warns_then_breaches_once_and_escalates(dispatcher, engineer, cust
         assert timers.every_minute()["warned"] == 1
         assert timers.every_minute()["warned"] == 0  # twice changes nothing
         t.refresh_from_db()
-        assert t.sla_light == "at_risk"
+        assert sla.light(t) == "at_risk"
     assert t.response_warned_at == at("2026-11-23 10:50")
     assert dispatcher.notifications.filter(ticket=t).count() == 1
     with time_machine.travel(at("2026-11-23 11:01"), tick=False):
         assert timers.every_minute()["breached"] == 1
         assert timers.every_minute()["breached"] == 0
         t.refresh_from_db()
-        assert t.sla_light == "breached"
+        assert sla.light(t) == "breached"
     assert t.response_breached_at == at("2026-11-23 11:01")
     assert manager.notifications.filter(ticket=t).count() == 1
     # The next look is the arrival warning (75 % of 240 working minutes: 13:00 + 1 h = 14:00).
     assert t.sla_check_at == at("2026-11-23 14:00")
+
+
+def test_templates_and_list_rows_read_the_light_without_the_model(dispatcher, customer):
+    with time_machine.travel(at("2026-11-23 10:00"), tick=False):
+        t = enter_ticket(dispatcher, customer=customer, priority="high")
+    row = Ticket.objects.values_list("sla_due", "sla_warn_at", named=True).get(pk=t.pk)
+    page = Template("{% load tickets %}[{{ ticket|sla_light }}]")
+    with time_machine.travel(at("2026-11-23 10:50"), tick=False):
+        assert sla.light(row) == Light.AT_RISK
+        assert page.render(Context({"ticket": t})) == "[at_risk]"
+    with time_machine.travel(at("2026-11-23 10:00"), tick=False):
+        t = services.perform(t, "suspend", dispatcher, reason="客户要求暂缓")
+        assert page.render(Context({"ticket": t})) == "[]"  # no clock runs
 
 
 def test_lists_filter_by_traffic_light(dispatcher, dispatcher_client, customer):
@@ -223,21 +238,168 @@ def test_revisit_due_and_overdue(dispatcher, engineer, customer, make_user):
     assert agent.notifications.count() == 1
 
 
-def test_agreement_edit_recomputes_open_tickets(dispatcher, engineer, customer):
-    from tickets.sla import replan_agreement
+# Editing an agreement re-plans its open requests ------------------------------------------------
 
+
+@pytest.fixture
+def eager_tasks():
+    """Tasks sent after a commit run at once, in this process, and their errors fail the test."""
+    from aftersales.celery import app
+
+    before = {"task_always_eager": app.conf.task_always_eager}
+    before["task_eager_propagates"] = app.conf.task_eager_propagates
+    app.conf.update(task_always_eager=True, task_eager_propagates=True)
+    yield
+    app.conf.update(before)
+
+
+def edit_post(agreement, priority="high", **minutes):
+    """The agreement's edit form as drawn, with some minutes of one priority changed."""
+    from customers.forms import AgreementForm, SlaTargetFormSetFactory
+
+    form = AgreementForm(instance=agreement, customer=agreement.customer)
+    targets = SlaTargetFormSetFactory(instance=agreement, prefix="targets")
+    data = {}
+    for part in (form, targets.management_form, *targets.forms):
+        for field in part:
+            if field.value() is not None:
+                data[field.html_name] = field.value()
+    row = next(f for f in targets.forms if f.instance.priority == priority)
+    for name, value in minutes.items():
+        data[row[f"{name}_minutes"].html_name] = value
+    return data
+
+
+@pytest.fixture
+def two_open_and_a_cancelled(dispatcher, engineer, customer):
     with time_machine.travel(at("2026-11-23 10:00"), tick=False):
-        open_ticket = enter_ticket(dispatcher, customer=customer, priority="high")
+        waiting = enter_ticket(dispatcher, customer=customer, priority="high")
         met = enter_ticket(dispatcher, customer=customer, priority="high")
         met = services.perform(met, "assign", dispatcher, engineer=engineer)
-        agreement = open_ticket.agreement
-        target = agreement.target_for("high")
-        target.response_minutes, target.arrival_minutes = 120, 300
-        target.save()
-        assert replan_agreement(agreement) == 2
-    open_ticket.refresh_from_db()
-    met.refresh_from_db()
-    assert open_ticket.response_due == at("2026-11-23 12:00")  # uses up the morning exactly
-    assert open_ticket.arrival_due == at("2026-11-23 16:00")
-    assert met.response_due == at("2026-11-23 11:00")  # met targets keep their record
+        cancelled = enter_ticket(dispatcher, customer=customer, priority="high")
+        cancelled = services.perform(cancelled, "cancel", dispatcher, reason="重复报修")
+    return waiting, met, cancelled
+
+
+def test_editing_agreement_targets_replans_its_open_tickets_with_a_log_row(
+    dispatcher,
+    dispatcher_client,
+    two_open_and_a_cancelled,
+    eager_tasks,
+    django_capture_on_commit_callbacks,
+):
+    waiting, met, cancelled = two_open_and_a_cancelled
+    agreement = waiting.agreement
+    with (
+        time_machine.travel(at("2026-11-23 10:20"), tick=False),
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+    ):
+        response = dispatcher_client.post(
+            reverse("customers:agreement_edit", args=[agreement.pk]),
+            edit_post(agreement, response=120, arrival=300),
+        )
+    assert response.status_code == 302
+    assert len(callbacks) == 1  # the re-plan task, sent once the edit is committed
+    for ticket in (waiting, met, cancelled):
+        ticket.refresh_from_db()
+    assert waiting.response_due == at("2026-11-23 12:00")  # uses up the morning exactly
+    assert waiting.arrival_due == at("2026-11-23 16:00")
+    assert (waiting.sla_due, waiting.sla_check_at) == (
+        at("2026-11-23 12:00"),
+        at("2026-11-23 11:30"),
+    )
+    assert met.response_due == at("2026-11-23 11:00")  # a met target keeps its record
     assert met.arrival_due == at("2026-11-23 16:00")
+    for ticket, versions_before in ((waiting, 1), (met, 2)):
+        entry = ticket.log.latest("id")
+        assert (entry.action, entry.actor, entry.source, entry.target) == (
+            "replan",
+            dispatcher,
+            ticket.state,
+            ticket.state,
+        )
+        assert entry.at == at("2026-11-23 10:20")
+        assert entry.label == "协议变更后重新计算了 SLA 到期时间"
+        assert ticket.version == versions_before + 1
+    # A finished request keeps the clock it finished with.
+    assert (cancelled.response_due, cancelled.log.latest("id").action) == (
+        at("2026-11-23 11:00"),
+        "cancel",
+    )
+
+
+def test_editing_what_the_clock_does_not_depend_on_replans_nothing(
+    dispatcher_client, two_open_and_a_cancelled, django_capture_on_commit_callbacks
+):
+    agreement = two_open_and_a_cancelled[0].agreement
+    data = edit_post(agreement)
+    data["name"] = "改名后的维保合同"
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = dispatcher_client.post(
+            reverse("customers:agreement_edit", args=[agreement.pk]), data
+        )
+    assert response.status_code == 302
+    assert callbacks == []
+
+
+def test_a_page_drawn_before_the_replan_cannot_put_the_old_clock_back(
+    dispatcher,
+    dispatcher_client,
+    engineer,
+    two_open_and_a_cancelled,
+    eager_tasks,
+    django_capture_on_commit_callbacks,
+):
+    waiting = two_open_and_a_cancelled[0]
+    drawn_version = waiting.version  # the ticket page is open at the desk …
+    with time_machine.travel(at("2026-11-23 10:20"), tick=False):
+        # … while a colleague edits the agreement (the re-plan runs once that commits) …
+        with django_capture_on_commit_callbacks(execute=True):
+            dispatcher_client.post(
+                reverse("customers:agreement_edit", args=[waiting.agreement.pk]),
+                edit_post(waiting.agreement, response=120, arrival=300),
+            )
+        # … then the page's Assign button is pressed.
+        response = dispatcher_client.post(
+            reverse("tickets:act", args=[waiting.pk, "assign"]),
+            {"version": drawn_version, "engineer": engineer.pk},
+            follow=True,
+        )
+    assert "此服务请求刚刚被其他人修改" in response.content.decode()
+    waiting.refresh_from_db()
+    assert (waiting.state, waiting.response_due) == (
+        State.PENDING_ASSIGNMENT,
+        at("2026-11-23 12:00"),
+    )
+    assert waiting.log.latest("id").action == "replan"
+
+
+def test_replanning_twice_changes_nothing_the_second_time(dispatcher, two_open_and_a_cancelled):
+    waiting, met, _cancelled = two_open_and_a_cancelled
+    target = waiting.agreement.target_for("high")
+    target.response_minutes, target.arrival_minutes = 120, 300
+    target.save()
+    with time_machine.travel(at("2026-11-23 10:20"), tick=False):
+        assert services.replan_agreement(waiting.agreement_id, dispatcher.pk) == 2
+        assert services.replan_agreement(waiting.agreement_id, dispatcher.pk) == 0
+    waiting.refresh_from_db()
+    assert waiting.version == 2
+    assert waiting.log.filter(action="replan").count() == 1
+    assert met.log.filter(action="replan").count() == 1
+
+
+def test_replanning_takes_back_a_breach_the_new_targets_no_longer_hold(
+    dispatcher, two_open_and_a_cancelled
+):
+    waiting = two_open_and_a_cancelled[0]
+    with time_machine.travel(at("2026-11-23 11:01"), tick=False):
+        assert timers.every_minute()["breached"] == 1  # the response was due at 11:00
+        target = waiting.agreement.target_for("high")
+        target.response_minutes = 120
+        target.save()
+        services.replan_agreement(waiting.agreement_id)
+    waiting.refresh_from_db()
+    assert (waiting.response_due, waiting.response_breached_at) == (at("2026-11-23 12:00"), None)
+    assert waiting.response_warned_at is None  # 75 % of 120 minutes: 11:30, still ahead
+    assert sla.light(waiting, at("2026-11-23 11:01")) == Light.ON_TIME
+    assert waiting.log.latest("id").actor is None  # the system
