@@ -95,10 +95,11 @@ browser-deps:
 	    "browser tests will be skipped." >&2; \
 	fi
 
-lint: venv ## ruff check, ruff format --check, djhtml --check
+lint: venv ## ruff check, ruff format --check, djhtml --check, import contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/djhtml --check templates $(wildcard */templates)
+	$(BIN)/lint-imports --no-cache
 
 fmt: venv ## Fix what lint can fix: ruff --fix, ruff format, djhtml
 	$(BIN)/ruff check --fix .

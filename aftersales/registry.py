@@ -14,6 +14,10 @@ a new app adds itself without editing a core file:
     seed_demo(out)    writes the app's demo data (idempotent); returns lines for the summary
 
 Plugins are read in INSTALLED_APPS order (the demo data of `customers` before `tickets`').
+
+A page of one app that shows parts of apps above it (the customer 360° page shows the
+customer's service requests) offers a `Slot`; those apps register a `Panel` or a `Link` in it
+from their AppConfig.ready(), and the page's app never imports them.
 """
 
 from dataclasses import dataclass
@@ -44,6 +48,57 @@ class HomePage:
     rank: int
     # who(user) -> bool: this page is the person's home page when true.
     who: object
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A section of another app's page: `template` is included with `panel` = what
+    `context(request, obj)` returns; None hides it from this person."""
+
+    template: str
+    context: object
+    rank: int = 100
+
+
+@dataclass(frozen=True)
+class Link:
+    """A button on another app's page: `url(obj)`, shown to people with `permission`."""
+
+    label: str
+    url: object
+    icon: str
+    permission: str
+    rank: int = 100
+
+
+class Slot:
+    """A place on a page where apps above the page's app add panels or links."""
+
+    def __init__(self, name):
+        self.name = name
+        self._parts = []
+
+    def register(self, part):
+        if part not in self._parts:
+            self._parts.append(part)
+        return part
+
+    def panels(self, request, obj):
+        """[(template, panel context)] of the panels this person sees, in rank order."""
+        shown = []
+        for panel in sorted(self._parts, key=lambda p: p.rank):
+            context = panel.context(request, obj)
+            if context is not None:
+                shown.append((panel.template, context))
+        return shown
+
+    def links(self, request, obj):
+        """[(label, url, icon)] of the links this person may follow, in rank order."""
+        return [
+            (link.label, link.url(obj), link.icon)
+            for link in sorted(self._parts, key=lambda p: p.rank)
+            if request.user.has_perm(link.permission)
+        ]
 
 
 @cache

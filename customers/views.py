@@ -34,6 +34,7 @@ from .models import (
     SlaTarget,
 )
 from .resources import RESOURCES
+from .slots import customer_panels, equipment_actions
 
 
 class FilteredListView(PermissionMixin, FilterView):
@@ -91,13 +92,8 @@ def customer_detail(request, pk):
             "equipment": equipment,
             "agreements": agreements,
             "today": today,
-            "tickets": (
-                customer.tickets.select_related("engineer", "problem_type").order_by(
-                    "-created_at", "-id"
-                )[:10]
-                if request.user.has_perm("tickets.view_ticket")
-                else None
-            ),
+            # The other apps' sections: service requests, complaints (customers.slots).
+            "panels": customer_panels.panels(request, customer),
         },
     )
 
@@ -172,6 +168,7 @@ def equipment_detail(request, pk):
             "qr_url": url,
             "qr_svg": qr_svg(url),
             "agreements": unit.agreements.order_by("-end_date"),
+            "actions": equipment_actions.links(request, unit),
         },
     )
 

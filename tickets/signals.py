@@ -4,12 +4,19 @@
   through PEOPLE_CACHES in plugin.py).
 - A maintenance plan of `customers` falls due: its work becomes a service request.
 - An agreement's SLA terms changed: its open requests are re-planned after the commit.
+
+It also adds its parts to the customers app's pages (customers.slots): the customer's service
+requests on the customer 360° page, "New service request" on a unit's page.
 """
 
 from django.db.models.signals import post_delete, post_save
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from aftersales.caching import forget
+from aftersales.registry import Link, Panel
 from customers.signals import agreement_terms_changed, plan_due
+from customers.slots import customer_panels, equipment_actions
 
 from .models import ProblemType
 from .plugin import PEOPLE_CACHES
@@ -33,6 +40,24 @@ def _agreement_terms_changed(sender, agreement_id, actor_id=None, **kwargs):
     replan_agreement.delay_on_commit(agreement_id, actor_id)
 
 
+def _customer_tickets(request, customer):
+    """The customer's last ten requests (None: this person may not see requests)."""
+    if not request.user.has_perm("tickets.view_ticket"):
+        return {"tickets": None}
+    tickets = customer.tickets.select_related("engineer", "problem_type")
+    return {"tickets": tickets.order_by("-created_at", "-id")[:10]}
+
+
+CUSTOMER_TICKETS = Panel("tickets/_customer_panel.html", _customer_tickets, rank=100)
+NEW_TICKET_FOR_UNIT = Link(
+    _("New service request"),
+    lambda unit: f"{reverse('tickets:create')}?equipment={unit.pk}",
+    "headset",
+    "tickets.add_ticket",
+    rank=100,
+)
+
+
 def connect():
     post_save.connect(_problem_types_changed, sender=ProblemType, dispatch_uid="desk-choices-pt")
     post_delete.connect(_problem_types_changed, sender=ProblemType, dispatch_uid="desk-choices-pt")
@@ -40,3 +65,5 @@ def connect():
     agreement_terms_changed.connect(
         _agreement_terms_changed, dispatch_uid="tickets-replan-agreement"
     )
+    customer_panels.register(CUSTOMER_TICKETS)
+    equipment_actions.register(NEW_TICKET_FOR_UNIT)
