@@ -1,4 +1,4 @@
-"""Service requests (服务请求) and their closed loop (SPEC §2).
+"""The service request (工单) itself: its fields, its states' graph (django-fsm) and its number.
 
 The ticket's state is a django-fsm field that only the transition methods below change; every
 change goes through `tickets.services.perform`, which locks the row, checks who is acting and
@@ -6,11 +6,9 @@ writes one `TicketTransition` row. Nothing else writes `state`.
 """
 
 from datetime import timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -22,64 +20,14 @@ from aftersales.lib.choices import ChoiceLabels
 from aftersales.models import new_token
 from customers.models import Priority
 
-# After this many processing rounds ended unresolved, a ticket is locked for a service manager.
-MAX_UNRESOLVED_ROUNDS = 2
-
-
-class State(models.TextChoices):
-    PENDING_ASSIGNMENT = "pending_assignment", _("Pending assignment")
-    SUSPENDED = "suspended", _("Suspended")
-    ASSIGNED = "assigned", _("Assigned")
-    IN_SERVICE = "in_service", _("In service")
-    PROCESSED = "processed", _("Processed")
-    CLOSED = "closed", _("Closed")
-    VERIFIED = "verified", _("Verified")
-    LOCKED = "locked", _("Locked")
-    CANCELLED = "cancelled", _("Cancelled")
-
-
-OPEN_STATES = [
-    State.PENDING_ASSIGNMENT,
-    State.SUSPENDED,
-    State.ASSIGNED,
-    State.IN_SERVICE,
-    State.PROCESSED,
-    State.LOCKED,
-]
-FINISHED_STATES = [State.CLOSED, State.VERIFIED, State.CANCELLED]
-# The cache entry of the desk's queue counts (tickets.views); every state change forgets it.
-QUEUE_COUNTS = "queue-counts"
-# The colour of each state's badge (see .status-badge in css/app.css).
-STATE_TONES = {
-    State.PENDING_ASSIGNMENT: "warning",
-    State.SUSPENDED: "neutral",
-    State.ASSIGNED: "info",
-    State.IN_SERVICE: "primary",
-    State.PROCESSED: "info",
-    State.CLOSED: "success",
-    State.VERIFIED: "success",
-    State.LOCKED: "danger",
-    State.CANCELLED: "neutral",
-}
-
-
-class ServiceType(models.TextChoices):
-    INSTALLATION = "installation", _("Installation")
-    REPAIR = "repair", _("Repair")
-    MAINTENANCE = "maintenance", _("Maintenance")
-    INSPECTION = "inspection", _("Inspection")
-    RETURN_REPAIR = "return_repair", _("Return for repair")
-    CONSULTATION = "consultation", _("Consultation")
-
-
-class Channel(models.TextChoices):
-    PHONE = "phone", _("Phone")
-    PORTAL = "portal", _("Customer portal")
-    QR = "qr", _("QR code")
-    API = "api", _("API")
-    EMAIL = "email", _("E-mail")
-    WECHAT = "wechat", _("WeChat")
-    PLAN = "plan", _("Maintenance plan")
+from .choices import (
+    MAX_UNRESOLVED_ROUNDS,
+    OPEN_STATES,
+    STATE_TONES,
+    Channel,
+    ServiceType,
+    State,
+)
 
 
 class ProblemType(models.Model):
@@ -609,238 +557,6 @@ class Ticket(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
     def _cancel(self, reason):
         self.cancelled_at = timezone.now()
         self.state_reason = reason
-
-
-# Labels of every logged action, for the timeline.
-ACTION_LABELS = {
-    "enter": _("Entered"),
-    "suspend": _("Suspended"),
-    "resume": _("Resumed"),
-    "assign": _("Assigned"),
-    "unlock": _("Unlocked and reassigned"),
-    "accept": _("Accepted by the engineer"),
-    "decline": _("Declined by the engineer"),
-    "check_in": _("Checked in on site"),
-    "resolve": _("Reported resolved"),
-    "not_resolved": _("Reported not resolved"),
-    "miss_requested_date": _("Requested date missed"),
-    "lock_unassigned": _("Locked: not assigned by the requested date"),
-    "close_satisfied": _("Revisit: satisfied"),
-    "reopen_unsatisfied": _("Revisit: not satisfied"),
-    "revisit_attempt": _("Revisit: customer not reached"),
-    "change_priority": _("Priority changed"),
-    "replan": _("SLA due times re-planned after an agreement change"),
-    "verify": _("Verified"),
-    "send_back": _("Sent back for correction"),
-    "correct": _("Corrected by the engineer"),
-    "cancel": _("Cancelled"),
-    "cancel_locked": _("Cancelled"),
-}
-
-
-class TicketTransition(ChoiceLabels, models.Model):
-    """One row per action on a ticket: who (empty: the system), when, from, to, why."""
-
-    ticket = models.ForeignKey(
-        Ticket, verbose_name=_("service request"), on_delete=models.CASCADE, related_name="log"
-    )
-    action = models.CharField(_("action"), max_length=30)
-    source = models.CharField(_("from"), max_length=20, choices=State.choices, blank=True)
-    target = models.CharField(_("to"), max_length=20, choices=State.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    at = models.DateTimeField(_("at"), default=timezone.now)
-    reason = models.CharField(_("reason"), max_length=300, blank=True)
-    data = models.JSONField(_("details"), default=dict, blank=True)
-
-    class Meta:
-        ordering = ["at", "id"]
-        verbose_name = _("transition")
-        verbose_name_plural = _("transitions")
-        indexes = [models.Index(fields=["ticket", "at"], name="transition_ticket_at")]
-
-    def __str__(self):
-        return f"{self.ticket_id}: {self.source} → {self.target}"
-
-    @property
-    def label(self):
-        return ACTION_LABELS.get(self.action, self.action)
-
-
-class ChargeType(models.TextChoices):
-    CHARGED = "charged", _("Charged")
-    WARRANTY = "warranty", _("Free under warranty")
-    AGREEMENT = "agreement", _("Free under agreement")
-
-
-class Visit(ChoiceLabels, models.Model):
-    """An engineer's visit in one processing round: check-in, the work done and its cost."""
-
-    class Result(models.TextChoices):
-        OPEN = "", _("In progress")
-        RESOLVED = "resolved", _("Resolved")
-        UNRESOLVED = "unresolved", _("Not resolved")
-
-    ticket = models.ForeignKey(
-        Ticket, verbose_name=_("service request"), on_delete=models.CASCADE, related_name="visits"
-    )
-    engineer = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("engineer"),
-        on_delete=models.PROTECT,
-        related_name="visits",
-    )
-    round = models.PositiveSmallIntegerField(_("processing round"))
-    checked_in_at = models.DateTimeField(_("checked in at"))
-    latitude = models.DecimalField(
-        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
-    )
-    longitude = models.DecimalField(
-        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
-    )
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    work_done = models.TextField(_("work done"), blank=True)
-    result = models.CharField(
-        _("result"), max_length=12, choices=Result.choices, default=Result.OPEN, blank=True
-    )
-    labour_hours = models.DecimalField(
-        _("labour hours"),
-        max_digits=5,
-        decimal_places=1,
-        default=Decimal("0"),
-        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("99"))],
-    )
-    labour_fee = models.DecimalField(
-        _("labour fee"),
-        max_digits=10,
-        decimal_places=2,
-        default=Decimal("0"),
-        validators=[MinValueValidator(Decimal("0"))],
-    )
-    travel_fee = models.DecimalField(
-        _("travel fee"),
-        max_digits=10,
-        decimal_places=2,
-        default=Decimal("0"),
-        validators=[MinValueValidator(Decimal("0"))],
-    )
-    other_fee = models.DecimalField(
-        _("other fees"),
-        max_digits=10,
-        decimal_places=2,
-        default=Decimal("0"),
-        validators=[MinValueValidator(Decimal("0"))],
-    )
-    charge = models.CharField(
-        _("charging"), max_length=10, choices=ChargeType.choices, default=ChargeType.CHARGED
-    )
-    signature = models.ImageField(
-        _("customer's signature"), upload_to="signatures/%Y/%m/", blank=True
-    )
-
-    class Meta:
-        ordering = ["checked_in_at", "id"]
-        verbose_name = _("visit")
-        verbose_name_plural = _("visits")
-
-    def __str__(self):
-        return f"{self.ticket_id} #{self.round}"
-
-    @property
-    def total_fee(self):
-        return self.labour_fee + self.travel_fee + self.other_fee
-
-    @property
-    def amount_due(self):
-        return self.total_fee if self.charge == ChargeType.CHARGED else Decimal("0")
-
-
-class PartLine(models.Model):
-    """A part used on a visit (free text for now; the parts issue connects it to stock)."""
-
-    visit = models.ForeignKey(
-        Visit, verbose_name=_("visit"), on_delete=models.CASCADE, related_name="parts"
-    )
-    name = models.CharField(_("part"), max_length=100)
-    quantity = models.DecimalField(
-        _("quantity"),
-        max_digits=8,
-        decimal_places=2,
-        default=Decimal("1"),
-        validators=[MinValueValidator(Decimal("0.01"))],
-    )
-
-    class Meta:
-        ordering = ["id"]
-        verbose_name = _("part used")
-        verbose_name_plural = _("parts used")
-
-    def __str__(self):
-        return f"{self.name} × {self.quantity}"
-
-
-class VisitPhoto(models.Model):
-    visit = models.ForeignKey(
-        Visit, verbose_name=_("visit"), on_delete=models.CASCADE, related_name="photos"
-    )
-    image = models.ImageField(_("photo"), upload_to="visits/%Y/%m/")
-    taken_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
-
-    class Meta:
-        ordering = ["id"]
-        verbose_name = _("photo")
-        verbose_name_plural = _("photos")
-
-    def __str__(self):
-        return self.image.name
-
-
-class Revisit(ChoiceLabels, models.Model):
-    """A revisit call (回访) after the work was reported done."""
-
-    class Outcome(models.TextChoices):
-        SATISFIED = "satisfied", _("Satisfied")
-        UNSATISFIED = "unsatisfied", _("Not satisfied")
-        UNREACHABLE = "unreachable", _("Could not reach the customer")
-
-    ticket = models.ForeignKey(
-        Ticket, verbose_name=_("service request"), on_delete=models.CASCADE, related_name="revisits"
-    )
-    agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("revisit agent"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    at = models.DateTimeField(_("at"), default=timezone.now)
-    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
-    score = models.PositiveSmallIntegerField(
-        _("satisfaction (1–5)"),
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(5)],
-    )
-    comment = models.CharField(_("comment"), max_length=500, blank=True)
-
-    class Meta:
-        ordering = ["at", "id"]
-        verbose_name = _("revisit")
-        verbose_name_plural = _("revisits")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(score__isnull=True) | Q(score__gte=1, score__lte=5),
-                name="revisit_score_1_to_5",
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.ticket_id} {self.outcome}"
 
 
 class TicketSequence(models.Model):

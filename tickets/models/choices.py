@@ -1,0 +1,63 @@
+"""The states of the closed loop and the short lists of a service request."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# After this many processing rounds ended unresolved, a ticket is locked for a service manager.
+MAX_UNRESOLVED_ROUNDS = 2
+
+
+class State(models.TextChoices):
+    PENDING_ASSIGNMENT = "pending_assignment", _("Pending assignment")
+    SUSPENDED = "suspended", _("Suspended")
+    ASSIGNED = "assigned", _("Assigned")
+    IN_SERVICE = "in_service", _("In service")
+    PROCESSED = "processed", _("Processed")
+    CLOSED = "closed", _("Closed")
+    VERIFIED = "verified", _("Verified")
+    LOCKED = "locked", _("Locked")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_STATES = [
+    State.PENDING_ASSIGNMENT,
+    State.SUSPENDED,
+    State.ASSIGNED,
+    State.IN_SERVICE,
+    State.PROCESSED,
+    State.LOCKED,
+]
+FINISHED_STATES = [State.CLOSED, State.VERIFIED, State.CANCELLED]
+# The cache entry of the desk's queue counts (tickets.views); every state change forgets it.
+QUEUE_COUNTS = "queue-counts"
+# The colour of each state's badge (see .status-badge in css/app.css).
+STATE_TONES = {
+    State.PENDING_ASSIGNMENT: "warning",
+    State.SUSPENDED: "neutral",
+    State.ASSIGNED: "info",
+    State.IN_SERVICE: "primary",
+    State.PROCESSED: "info",
+    State.CLOSED: "success",
+    State.VERIFIED: "success",
+    State.LOCKED: "danger",
+    State.CANCELLED: "neutral",
+}
+
+
+class ServiceType(models.TextChoices):
+    INSTALLATION = "installation", _("Installation")
+    REPAIR = "repair", _("Repair")
+    MAINTENANCE = "maintenance", _("Maintenance")
+    INSPECTION = "inspection", _("Inspection")
+    RETURN_REPAIR = "return_repair", _("Return for repair")
+    CONSULTATION = "consultation", _("Consultation")
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    PORTAL = "portal", _("Customer portal")
+    QR = "qr", _("QR code")
+    API = "api", _("API")
+    EMAIL = "email", _("E-mail")
+    WECHAT = "wechat", _("WeChat")
+    PLAN = "plan", _("Maintenance plan")
