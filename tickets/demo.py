@@ -8,8 +8,10 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 
+from django.db.models import Count
 from django.utils import timezone
 
+from aftersales.demo import SummaryRow
 from aftersales.models import User
 from aftersales.roles import Role
 from customers.models import Customer, Priority
@@ -62,16 +64,29 @@ WORK = [
 ]
 
 
-def seed_tickets(today=None):
-    """Create the demo tickets; return how many rows were created (0 when already there)."""
-    created = 0
+def seed(out):
+    """Write the missing problem types, and the demo tickets while there are none; return the
+    summary rows (`out` is not written to: the command prints the summary)."""
+    problem_types = 0
     for code, name in PROBLEM_TYPES:
         _obj, new = ProblemType.objects.get_or_create(code=code, defaults={"name": name})
-        created += new
-    if Ticket.objects.exists():
-        return created
-    created += _seed_plans(today or timezone.localdate())
+        problem_types += new
+    tickets = 0 if Ticket.objects.exists() else _seed_tickets(timezone.localdate())
+    states = Ticket.objects.values_list("state").annotate(n=Count("id")).order_by("state")
+    return [
+        SummaryRow("problem types", ProblemType.objects.count(), problem_types),
+        SummaryRow(
+            "service requests",
+            Ticket.objects.count(),
+            tickets,
+            ", ".join(f"{n} {state}" for state, n in states),
+        ),
+    ]
 
+
+def _seed_tickets(today):
+    """Create the demo tickets; return how many."""
+    created = 0
     rng = random.Random(20261122)
     people = {
         role: list(User.objects.filter(groups__name=role).order_by("username"))
@@ -87,7 +102,6 @@ def seed_tickets(today=None):
         Customer.objects.prefetch_related("contacts", "equipment").order_by("code")[:120]
     )
     now = timezone.now()
-    today = today or timezone.localdate()
 
     for state, count in PLAN:
         for i in range(count):
@@ -174,33 +188,3 @@ def _record_visit(ticket, rng):
     visit.save()
     for name, qty in parts:
         visit.parts.create(name=name, quantity=qty)
-
-
-def _seed_plans(today):
-    """Preventive maintenance plans on some units; the daily job turns the due ones into
-    tickets (the first run of `make demo` creates the ones due within their lead time)."""
-    from customers.models import Equipment, MaintenancePlan
-
-    rng = random.Random(7)
-    units = list(Equipment.objects.select_related("product_model__line").order_by("id")[:400])
-    kinds = {
-        "WP": (MaintenancePlan.Kind.CONSUMABLES, "滤芯更换", {"interval_months": 6}),
-        "AC": (MaintenancePlan.Kind.MAINTENANCE, "季度保养", {"interval_months": 3}),
-        "EL": (MaintenancePlan.Kind.INSPECTION, "电梯半月检", {"interval_days": 15}),
-    }
-    plans = 0
-    for unit in rng.sample(units, min(24, len(units))):
-        kind, name, interval = kinds.get(
-            unit.product_model.line.code,
-            (MaintenancePlan.Kind.MAINTENANCE, "年度保养", {"interval_months": 12}),
-        )
-        MaintenancePlan.objects.create(
-            name=f"{name} {unit.serial_no}",
-            kind=kind,
-            equipment=unit,
-            next_date=today + timedelta(days=rng.randint(2, 40)),
-            lead_days=7,
-            **interval,
-        )
-        plans += 1
-    return plans

@@ -1,4 +1,7 @@
+import ast
+from importlib import import_module
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -6,8 +9,9 @@ from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count, Q
 
-from aftersales.management.commands.seed_demo import DEMO_PASSWORD
+from aftersales.demo import DEMO_PASSWORD
 from aftersales.models import EngineerProfile, User
+from aftersales.registry import project_app_labels
 from aftersales.roles import Role
 from customers.models import Customer, Equipment, ServiceAgreement
 
@@ -108,3 +112,30 @@ def test_seed_twice_changes_nothing(seeded):
     call_command("seed_demo", stdout=out)
     assert table_counts() == before
     assert "nothing changed" in out.getvalue()
+
+
+def test_seed_summary_has_a_line_for_every_table_written(seeded):
+    assert "Demo data ready (" in seeded
+    for label in ("regions", "product models", "maintenance plans", "service requests"):
+        assert f"  {label} " in seeded, label
+    assert f"Demo logins (password {DEMO_PASSWORD})" in seeded
+
+
+def imported_packages(module_name):
+    """The top-level packages a module imports (absolute imports; relative ones stay inside)."""
+    tree = ast.parse(Path(import_module(module_name).__file__).read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names.add(node.module)
+    return {name.split(".")[0] for name in names}
+
+
+@pytest.mark.parametrize(
+    "module_name", ["aftersales.management.commands.seed_demo", "aftersales.demo"]
+)
+def test_core_demo_modules_import_no_app(module_name):
+    apps_imported = imported_packages(module_name) & set(project_app_labels())
+    assert apps_imported <= {"aftersales"}
