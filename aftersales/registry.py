@@ -11,7 +11,8 @@ a new app adds itself without editing a core file:
     BEAT_SCHEDULE     {name: Celery beat entry}: the app's timers
     PEOPLE_CACHES     cache names (`aftersales.caching`) built from users, engineers or service
                       points: forgotten whenever one of those changes
-    seed_demo(out)    writes the app's demo data (idempotent); returns lines for the summary
+    seed_demo(out)    writes the app's demo data (idempotent); returns its summary rows
+                      (`aftersales.demo.SummaryRow`) for the `seed_demo` command
 
 Plugins are read in INSTALLED_APPS order (the demo data of `customers` before `tickets`').
 
