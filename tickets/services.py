@@ -22,6 +22,7 @@ from aftersales.notifications import Text, notify
 from customers.models import Priority, ProductModel
 
 from . import sla
+from .hooks import visit_recorded
 from .models import (
     ACTION_LABELS,
     QUEUE_COUNTS,
@@ -308,6 +309,7 @@ def finish_visit(ticket, actor, *, version, form, parts, photos, signature, reso
         _save_parts(visit, parts)
         for photo in photos:
             VisitPhoto.objects.create(visit=visit, image=photo)
+        visit_recorded.send(Visit, visit=visit, parts=parts, actor=actor, corrected=False)
 
     visit = current_visit(ticket)
     if visit is None or visit.engineer_id != actor.pk:
@@ -348,6 +350,7 @@ def correct_visit(ticket, actor, *, version, form, parts):
     def save(t):
         form.instance.save()
         _save_parts(form.instance, parts)
+        visit_recorded.send(Visit, visit=form.instance, parts=parts, actor=actor, corrected=True)
         return {"before": before, "after": _visit_facts(form.instance)}
 
     return perform(ticket, "correct", actor, version=version, then=save)

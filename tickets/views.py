@@ -41,6 +41,7 @@ from .models import (
     Visit,
 )
 from .sla import Light, light, sla_rows
+from .slots import ticket_panels
 
 
 class CappedPaginator(Paginator):
@@ -447,6 +448,7 @@ def ticket_detail(request, pk):
             "revisit_form": revisit_form,
             "priority_form": priority_form,
             "targets": sla_rows(ticket),
+            "panels": ticket_panels.panels(request, ticket),
         },
     )
 
