@@ -509,6 +509,8 @@ class ImportJob(models.Model):
     and importing may end in failed. Tasks move a job with compare-and-set updates
     (`filter(pk=..., state=old).update(...)`), so a task delivered twice does nothing the
     second time; the progress counters are written with plain updates from the worker.
+    The hourly cleanup (services.expire_import_jobs) fails a job whose worker stopped making
+    progress, and expires a checked job nobody confirmed (its file deleted).
     """
 
     class Kind(models.TextChoices):
@@ -525,10 +527,12 @@ class ImportJob(models.Model):
         IMPORTING = "importing", _("Importing")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
+        # Checked but not confirmed in time (settings.IMPORT_UNCONFIRMED_HOURS): file deleted.
+        EXPIRED = "expired", _("Expired")
 
     # States in which a worker still has something to do: the job page keeps polling.
     RUNNING_STATES = [State.QUEUED, State.CHECKING, State.IMPORTING]
-    FINISHED_STATES = [State.DONE, State.FAILED]
+    FINISHED_STATES = [State.DONE, State.FAILED, State.EXPIRED]
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -555,6 +559,9 @@ class ImportJob(models.Model):
     checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # The last sign of life: creation, a worker taking the job or writing progress, the check's
+    # end, the confirmation. The hourly cleanup measures staleness from it.
+    progress_at = models.DateTimeField(_("last progress"), default=timezone.now, editable=False)
 
     objects = ImportJobQuerySet.as_manager()
 
@@ -562,7 +569,15 @@ class ImportJob(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("import job")
         verbose_name_plural = _("import jobs")
-        indexes = [models.Index(fields=["user", "-created_at"], name="importjob_user_created")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="importjob_user_created"),
+            # The hourly cleanup's scan: only jobs not finished yet.
+            models.Index(
+                fields=["progress_at"],
+                condition=Q(state__in=["queued", "checking", "checked", "importing"]),
+                name="importjob_unfinished_progress",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.file_name}"

@@ -75,6 +75,8 @@ ROLE_PERMISSIONS = {
 BEAT_SCHEDULE = {
     # Maintenance-plan work, renewal and warranty reminders (early morning, local time).
     "customers-daily": {"task": "customers.daily", "schedule": crontab(hour=6, minute=5)},
+    # Hourly: import jobs whose worker died fail; checked files never confirmed are deleted.
+    "customers-import-cleanup": {"task": "customers.expire_import_jobs", "schedule": 3600.0},
 }
 
 

@@ -4,8 +4,10 @@ import io
 import logging
 import re
 import secrets
+from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from itertools import batched
 
 import openpyxl
@@ -13,8 +15,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import Contact, Customer, Equipment, ImportJob, ProductModel, Tag
 from .resources import RESOURCES
@@ -390,14 +394,14 @@ def run_import_check(job_id):
     Side effects: the job's progress, state and report; the file is deleted if a row is bad.
     """
     taken = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.QUEUED).update(
-        state=ImportJob.State.CHECKING, rows_done=0
+        state=ImportJob.State.CHECKING, rows_done=0, progress_at=timezone.now()
     )
     if not taken:
         return
     job = ImportJob.objects.get(pk=job_id)
 
     def progress(rows):
-        ImportJob.objects.filter(pk=job_id).update(rows_done=rows)
+        ImportJob.objects.filter(pk=job_id).update(rows_done=rows, progress_at=timezone.now())
 
     with translation.override(job.language):
         try:
@@ -408,15 +412,18 @@ def run_import_check(job_id):
         except Exception:
             _fail_job(job, _("The check stopped because of an internal error."))
             raise
-    ImportJob.objects.filter(pk=job_id, state=ImportJob.State.CHECKING).update(
+    now = timezone.now()
+    checked = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.CHECKING).update(
         state=ImportJob.State.CHECKED,
         total_rows=report.total,
         rows_done=report.total,
         bad_rows=report.problem_count,
         report=report.as_dict(),
-        checked_at=timezone.now(),
+        checked_at=now,
+        progress_at=now,
     )
-    if not report.ok:
+    # Not checked: the cleanup failed the job meanwhile (and deleted the file); keep nothing.
+    if not report.ok or not checked:
         discard_upload(job.file_path)
 
 
@@ -424,9 +431,10 @@ def confirm_import_job(job):
     """The user's go-ahead for a checked job; False when it was given before or rows are bad."""
     from . import tasks  # tasks imports this module
 
+    now = timezone.now()
     confirmed = ImportJob.objects.filter(
         pk=job.pk, state=ImportJob.State.CHECKED, bad_rows=0, confirmed_at=None
-    ).update(confirmed_at=timezone.now())
+    ).update(confirmed_at=now, progress_at=now)
     if confirmed:
         tasks.commit_import_job.delay_on_commit(job.pk)
     return bool(confirmed)
@@ -441,7 +449,7 @@ def run_import_commit(job_id):
     """
     taken = ImportJob.objects.filter(
         pk=job_id, state=ImportJob.State.CHECKED, bad_rows=0, confirmed_at__isnull=False
-    ).update(state=ImportJob.State.IMPORTING, rows_done=0)
+    ).update(state=ImportJob.State.IMPORTING, rows_done=0, progress_at=timezone.now())
     if not taken:
         return
     job = ImportJob.objects.get(pk=job_id)
@@ -487,6 +495,77 @@ def _fail_job(job, reason, report=None):
     discard_upload(job.file_path)
 
 
+def expire_import_jobs(now=None):
+    """End the import jobs nobody will finish (hourly, tasks.expire_import_jobs); delete files.
+
+    - Stale: a job a worker should be moving (queued, checking, importing, or confirmed and
+      waiting for its import) with no progress for settings.IMPORT_STALE_MINUTES. Its worker
+      died or its task was lost: failed, with the reason on the job page. An import is one
+      transaction, so a dead worker imported nothing. (A worker still alive finds the job
+      taken: its check's result is dropped; its import, if it commits, marks the job done.)
+    - Unconfirmed: checked without problems but not confirmed within
+      settings.IMPORT_UNCONFIRMED_HOURS: expired, its file deleted; confirming is refused.
+
+    Each kind is one locking read of the rows (skip_locked: a second cleanup at the same time
+    takes the others) and one UPDATE per uploader language, whose compare-and-set repeats the
+    conditions; running it twice changes nothing the second time. Returns the counts.
+    """
+    now = now or timezone.now()
+    stale_before = now - timedelta(minutes=settings.IMPORT_STALE_MINUTES)
+    unconfirmed_before = now - timedelta(hours=settings.IMPORT_UNCONFIRMED_HOURS)
+    waiting = Q(state=ImportJob.State.CHECKED, confirmed_at__isnull=False)
+    stale = ImportJob.objects.filter(
+        Q(state__in=ImportJob.RUNNING_STATES) | waiting, progress_at__lt=stale_before
+    )
+    # A check that found bad rows kept no file and stays as it is: its page lists the rows.
+    unconfirmed = ImportJob.objects.filter(
+        state=ImportJob.State.CHECKED,
+        bad_rows=0,
+        confirmed_at=None,
+        progress_at__lt=unconfirmed_before,
+    )
+    failed = _end_jobs(
+        stale, ImportJob.State.FAILED, _STALE, {"minutes": settings.IMPORT_STALE_MINUTES}, now
+    )
+    expired = _end_jobs(
+        unconfirmed,
+        ImportJob.State.EXPIRED,
+        _UNCONFIRMED,
+        {"hours": settings.IMPORT_UNCONFIRMED_HOURS},
+        now,
+    )
+    return {"failed": failed, "expired": expired}
+
+
+_STALE = gettext_lazy(
+    "The work stopped: no progress for %(minutes)s minutes (the background worker was probably "
+    "restarted). Nothing was imported; upload the file again."
+)
+_UNCONFIRMED = gettext_lazy(
+    "Not confirmed within %(hours)s hours: the uploaded file was deleted and nothing was "
+    "imported. Upload the file again to import it."
+)
+
+
+def _end_jobs(due, state, reason, params, now):
+    with transaction.atomic():
+        rows = list(
+            due.select_for_update(skip_locked=True).values_list("pk", "language", "file_path")
+        )
+        by_language = defaultdict(list)
+        for pk, language, _path in rows:
+            by_language[language].append(pk)
+        ended = 0
+        for language, pks in by_language.items():
+            # The reason in the uploader's language, as the worker writes its own reasons.
+            with translation.override(language):
+                error = str(reason) % params
+            ended += due.filter(pk__in=pks).update(state=state, error=error, finished_at=now)
+    for _pk, _language, path in rows:
+        discard_upload(path)
+    return ended
+
+
 class _ProgressWriter:
     """Writes a job's rows_done from a second database connection while it imports.
 
@@ -511,7 +590,8 @@ class _ProgressWriter:
             with self.connection.cursor() as cursor:
                 cursor.execute("SET lock_timeout = '2s'")
                 cursor.execute(
-                    f"UPDATE {self.table} SET rows_done = %s WHERE id = %s", [rows, self.job_id]
+                    f"UPDATE {self.table} SET rows_done = %s, progress_at = %s WHERE id = %s",
+                    [rows, timezone.now(), self.job_id],
                 )
         except DatabaseError:
             logger.warning("Import job %s: progress not recorded", self.job_id, exc_info=True)

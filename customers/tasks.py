@@ -17,6 +17,14 @@ def commit_import_job(job_id):
     services.run_import_commit(job_id)
 
 
+@shared_task(name="customers.expire_import_jobs", ignore_result=True)
+def expire_import_jobs():
+    """Hourly from beat: fail import jobs whose worker died, expire unconfirmed ones."""
+    counts = services.expire_import_jobs()
+    record_heartbeat("import-cleanup")
+    return counts
+
+
 @shared_task(name="customers.daily", ignore_result=True)
 def daily():
     """Every morning from beat: maintenance plans, renewal and warranty reminders."""

@@ -443,6 +443,8 @@ def import_job_confirm(request, pk):
     job = _job_for(request.user, pk)
     if services.confirm_import_job(job):
         messages.success(request, _("The import has started; this page shows its progress."))
+    elif job.state == ImportJob.State.EXPIRED:
+        messages.error(request, job.error)
     else:
         messages.error(request, _("This file cannot be imported (again)."))
     return redirect(job)

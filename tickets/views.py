@@ -556,7 +556,7 @@ def _last_visit_prefetch():
         "visits",
         queryset=Visit.objects.filter(result=Visit.Result.RESOLVED)
         .select_related("engineer")
-        .prefetch_related("parts")
+        .prefetch_related("parts", "photos")
         .order_by("-round", "-id"),
         to_attr="resolved_visits",
     )

@@ -2,19 +2,19 @@
 a change to roles, permissions or notifications shows on the very next page."""
 
 from django.contrib.auth.models import Group, Permission
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from aftersales.notifications import notify
 from aftersales.roles import Role
 
+from ..queries import capture_queries
+
 
 def sql_of(client, url, status=200):
-    with CaptureQueriesContext(connection) as ctx:
+    with capture_queries() as ctx:
         response = client.get(url)
     assert response.status_code == status
-    return [q["sql"] for q in ctx.captured_queries]
+    return [q["sql"] for q in ctx]
 
 
 def test_permissions_and_roles_are_read_once_then_remembered(dispatcher_client):

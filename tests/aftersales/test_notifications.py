@@ -25,7 +25,6 @@ import pytest
 import requests
 from django.conf import settings
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,6 +35,7 @@ from aftersales.notifications import Row, notify, notify_many, send_sms
 from aftersales.roles import Role
 
 from ..factories import ServicePointFactory, UserFactory, enter_ticket
+from ..queries import capture_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -214,9 +214,9 @@ def test_notify_many_is_set_based(point):
         ]
 
     small, large = rows(2, "s"), rows(40, "l")
-    with CaptureQueriesContext(connection) as few:
+    with capture_queries() as few:
         notify_many("plan.due", small)
-    with CaptureQueriesContext(connection) as many:
+    with capture_queries() as many:
         notify_many("plan.due", large)
 
     assert len(many) == len(few)

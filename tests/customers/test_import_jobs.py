@@ -13,7 +13,6 @@ from celery.signals import task_postrun
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from aftersales.celery import app
@@ -23,6 +22,7 @@ from customers import services, tasks
 from customers.models import Contact, Customer, ImportJob, ProductModel
 
 from ..factories import CustomerFactory, RegionFactory
+from ..queries import capture_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -348,7 +348,7 @@ def test_queries_per_chunk_do_not_grow_with_the_file(hangzhou, monkeypatch):
 
     def queries(rows):
         path = services.keep_upload(SimpleUploadedFile("c.csv", customers_csv(rows)))
-        with CaptureQueriesContext(connection) as captured:
+        with capture_queries() as captured:
             services.commit_import("customers", "c.csv", path)
         Customer.objects.all().delete()
         return len(captured)

@@ -8,15 +8,13 @@ from decimal import Decimal
 import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from aftersales.roles import Role
-from tests import cache
 from tests.factories import EquipmentFactory, ProblemTypeFactory, enter_ticket, ticket_in_state
+from tests.queries import count_queries
 from tickets import services
 from tickets.models import ChargeType, State, TicketTransition, Visit, VisitPhoto
 
@@ -211,16 +209,10 @@ def test_job_list_queries_do_not_grow_with_jobs(client_for, dispatcher, engineer
     client = client_for(engineer)
     url = reverse("mobile:jobs") + f"?tab={tab}"
 
-    def count():
-        with CaptureQueriesContext(connection) as ctx:
-            response = client.get(url)
-        assert response.status_code == 200
-        return len(ctx.captured_queries)
-
     make_jobs(3, dispatcher, engineer)
-    small = count()
+    small = count_queries(client, url)
     make_jobs(30, dispatcher, engineer)
-    assert count() == small
+    assert count_queries(client, url) == small
 
 
 # --- The job page ------------------------------------------------------------------------------
@@ -258,18 +250,12 @@ def test_job_page_queries_do_not_grow_with_its_history(
 ):
     ticket = ticket_in_state(State.ASSIGNED, dispatcher=dispatcher, engineer=engineer)
 
-    def count():
-        cache.empty()  # the page with nothing remembered: its most expensive case
-        with CaptureQueriesContext(connection) as ctx:
-            assert engineer_client.get(job_url(ticket)).status_code == 200
-        return len(ctx.captured_queries)
-
-    small = count()
+    small = count_queries(engineer_client, job_url(ticket))
     for i in range(10):
         ticket = services.perform(
             ticket, "assign", dispatcher, engineer=(other_engineer, engineer)[i % 2]
         )
-    assert count() == small
+    assert count_queries(engineer_client, job_url(ticket)) == small
 
 
 def test_accept(engineer_client, dispatcher, engineer):

@@ -1,12 +1,9 @@
 """Dispatcher desk, queues, work order, the customer's view, admin and access."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from aftersales.roles import Role
-from tests import cache
 from tests.factories import (
     CustomerFactory,
     EngineerProfileFactory,
@@ -15,16 +12,9 @@ from tests.factories import (
     enter_ticket,
     ticket_in_state,
 )
+from tests.queries import capture_queries, count_queries
 from tickets import services
 from tickets.models import State
-
-
-def count_queries(client, url):
-    cache.empty()  # the page with nothing remembered: its most expensive case
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return len(ctx.captured_queries)
 
 
 def make_tickets(n, dispatcher, engineer):
@@ -81,9 +71,9 @@ def test_queue_counts_follow_every_change_of_state(dispatcher, dispatcher_client
 def test_the_desk_remembers_its_short_lists_and_counts(dispatcher_client):
     url = reverse("tickets:list")
     dispatcher_client.get(url)
-    with CaptureQueriesContext(connection) as ctx:
+    with capture_queries() as queries:
         dispatcher_client.get(url)
-    tables = " ".join(q["sql"] for q in ctx.captured_queries)
+    tables = " ".join(q["sql"] for q in queries)
     for table in ("tickets_problemtype", "aftersales_servicepoint", "GROUP BY"):
         assert table not in tables
 
