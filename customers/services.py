@@ -534,7 +534,30 @@ def expire_import_jobs(now=None):
         {"hours": settings.IMPORT_UNCONFIRMED_HOURS},
         now,
     )
-    return {"failed": failed, "expired": expired}
+    orphans = _delete_unclaimed_uploads(unconfirmed_before)
+    return {"failed": failed, "expired": expired, "files": orphans}
+
+
+def _delete_unclaimed_uploads(before):
+    """Files of small imports, checked in the request and kept for the confirmation in the
+    uploader's session only (no job names them), that nobody confirmed in time: deleted.
+    Files an unfinished job names are left to the rules above."""
+    try:
+        _dirs, names = default_storage.listdir(_UPLOAD_DIR)
+    except FileNotFoundError:
+        return 0
+    claimed = set(
+        ImportJob.objects.exclude(state__in=ImportJob.FINISHED_STATES).values_list(
+            "file_path", flat=True
+        )
+    )
+    deleted = 0
+    for name in names:
+        path = f"{_UPLOAD_DIR}/{name}"
+        if path not in claimed and default_storage.get_modified_time(path) < before:
+            default_storage.delete(path)
+            deleted += 1
+    return deleted
 
 
 _STALE = gettext_lazy(

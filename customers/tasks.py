@@ -19,7 +19,8 @@ def commit_import_job(job_id):
 
 @shared_task(name="customers.expire_import_jobs", ignore_result=True)
 def expire_import_jobs():
-    """Hourly from beat: fail import jobs whose worker died, expire unconfirmed ones."""
+    """Hourly from beat: fail import jobs whose worker died, expire unconfirmed ones, and
+    delete checked files that no job names and nobody confirmed."""
     counts = services.expire_import_jobs()
     record_heartbeat("import-cleanup")
     return counts

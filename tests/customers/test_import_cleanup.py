@@ -1,6 +1,7 @@
 """The hourly cleanup of import jobs (customers.expire_import_jobs): a job whose worker died
 fails with the reason; a checked file nobody confirmed is deleted and its job expires."""
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -56,7 +57,7 @@ def test_job_whose_worker_died_fails_with_the_reason_and_its_file_goes(client):
     ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.CHECKING, rows_done=2)
     age(job, minutes=31)
 
-    assert cleanup() == {"failed": 1, "expired": 0}
+    assert cleanup() == {"failed": 1, "expired": 0, "files": 0}
     job.refresh_from_db()
     assert job.state == ImportJob.State.FAILED and job.finished_at is not None
     assert job.error.startswith("处理已中断：30 分钟没有进展")
@@ -64,7 +65,7 @@ def test_job_whose_worker_died_fails_with_the_reason_and_its_file_goes(client):
     page = client.get(job.get_absolute_url()).content.decode()
     assert 'id="import-failed"' in page and "30 分钟没有进展" in page
     assert "import_job.js" not in page  # nothing left to poll
-    assert cleanup() == {"failed": 0, "expired": 0}  # twice changes nothing
+    assert cleanup() == {"failed": 0, "expired": 0, "files": 0}  # twice changes nothing
 
 
 @pytest.mark.parametrize("state", ["queued", "importing", "confirmed"])
@@ -85,7 +86,7 @@ def test_a_job_making_progress_is_left_alone(client, settings):
     job = new_job(client)
     ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.CHECKING)
     age(job, minutes=9)
-    assert cleanup() == {"failed": 0, "expired": 0}
+    assert cleanup() == {"failed": 0, "expired": 0, "files": 0}
     job.refresh_from_db()
     assert job.state == ImportJob.State.CHECKING and not job.error
     assert default_storage.exists(job.file_path)
@@ -106,7 +107,7 @@ def test_unconfirmed_checked_job_expires_its_file_deleted_and_cannot_be_confirme
     assert default_storage.exists(job.file_path)
     age(job, hours=25)
 
-    assert cleanup() == {"failed": 0, "expired": 1}
+    assert cleanup() == {"failed": 0, "expired": 1, "files": 0}
     job.refresh_from_db()
     assert job.state == ImportJob.State.EXPIRED
     assert not default_storage.exists(job.file_path)
@@ -141,7 +142,7 @@ def test_finished_and_bad_jobs_are_left_alone(client):
     before = {j.pk: (j.state, j.error) for j in ImportJob.objects.all()}
     ImportJob.objects.update(progress_at=timezone.now() - timedelta(days=30))
 
-    assert cleanup() == {"failed": 0, "expired": 0}
+    assert cleanup() == {"failed": 0, "expired": 0, "files": 0}
     assert {j.pk: (j.state, j.error) for j in ImportJob.objects.all()} == before
     assert before[done.pk][0] == "done" and before[bad.pk][0] == "checked"
 
@@ -150,3 +151,33 @@ def test_the_cleanup_runs_every_hour():
     entry = app.conf.beat_schedule["customers-import-cleanup"]
     assert entry["task"] == "customers.expire_import_jobs" == tasks.expire_import_jobs.name
     assert entry["schedule"] == 3600
+
+
+def test_a_small_file_checked_but_never_confirmed_is_deleted(client, tmp_path):
+    """Up to IMPORT_BACKGROUND_ROWS rows are checked in the request and kept for the
+    confirmation in the session only: no job names the file, the cleanup still finds it."""
+    upload(client, customers_csv(2))
+    [kept] = (tmp_path / "imports").iterdir()
+    upload(client, customers_csv(1))  # a second upload replaces the first one's file
+    [kept] = (tmp_path / "imports").iterdir()
+    running = new_job(client)  # a job's file is the job's to clean up
+    old = (timezone.now() - timedelta(hours=25)).timestamp()
+    os.utime(kept, (old, old))
+    os.utime(tmp_path / running.file_path, (old, old))
+
+    assert cleanup() == {"failed": 0, "expired": 0, "files": 1}
+    assert not kept.exists() and default_storage.exists(running.file_path)
+    response = client.post(reverse("customers:transfer_confirm"), follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "没有已检查的文件可供导入，请重新上传。"
+    ]
+    assert cleanup() == {"failed": 0, "expired": 0, "files": 0}
+
+
+def test_a_file_checked_within_the_hours_stays_confirmable(client, tmp_path):
+    upload(client, customers_csv(2))
+    assert cleanup()["files"] == 0
+    response = client.post(reverse("customers:transfer_confirm"), follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "导入完成：新增 2 条，更新 0 条，未变 0 条。"
+    ]
