@@ -52,16 +52,21 @@ $(STAMP): requirements.txt
 	  echo "Creating $(VENV) with $$python ($$("$$python" --version))"; \
 	  rm -rf $(VENV) && "$$python" -m venv $(VENV); \
 	fi
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	@echo "Installing requirements.txt into $(VENV) (a few minutes the first time)"
+	@# This machine's pip configuration names package folders that may not exist; pip warns
+	@# about each of them for every package: those lines are dropped, any other output shown.
+	@set -o pipefail; $(PY) -m pip install --disable-pip-version-check -q -r requirements.txt 2>&1 \
+		| { grep -v "is ignored: it is neither a file nor a directory" || true; }
 	@touch $@
 
 var:
 	@mkdir -p var
 
 demo: venv var ## (README command 1) set up, load demo data, run web + worker with beat
-	$(RUN_ENV) python manage.py migrate --no-input
-	$(RUN_ENV) python manage.py seed_demo
-	$(RUN_ENV) python manage.py run_timers --daily
+	@echo "Preparing the database (var/)"
+	@$(RUN_ENV) python manage.py migrate --no-input --verbosity 0
+	@$(RUN_ENV) python manage.py seed_demo
+	@$(RUN_ENV) python manage.py run_timers --daily
 	@echo
 	@echo "  Web: http://127.0.0.1:8000/  (logins in README.md, password demo12345)"
 	@echo "  Ctrl-C stops the web server and the worker together."

@@ -1,5 +1,6 @@
 """System checks of the core (registered by AftersalesConfig)."""
 
+from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.db import connections
 
@@ -24,3 +25,17 @@ def database_predates_new_history(app_configs, databases=None, **kwargs):
                 )
             )
     return errors
+
+
+@register(Tags.mail, deploy=True)
+def mail_is_only_logged(app_configs, **kwargs):
+    """Django's mail.E001 for the development backend of our own (aftersales.mail)."""
+    if settings.MAILERS.get("default", {}).get("BACKEND") != "aftersales.mail.LogBackend":
+        return []
+    return [
+        Error(
+            "E-mail is only written to the log (no EMAIL_URL is set): nothing is sent.",
+            hint="Set EMAIL_URL, e.g. smtp+tls://user:password@mail.example.com:587.",
+            id="aftersales.E002",
+        )
+    ]

@@ -225,11 +225,14 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # collected by aftersales.celery once Django is set up.
 
 # E-mail.
-# Django 6.1's MAILERS (the EMAIL_* settings are deprecated). Its deploy check refuses the console
-# backend, so production must set EMAIL_URL, e.g. smtp+tls://user:password@mail.example.com:587.
+# Django 6.1's MAILERS (the EMAIL_* settings are deprecated). Without EMAIL_URL each message is
+# one log line (aftersales.mail.LogBackend), which the deploy checks refuse (aftersales.checks):
+# production sets EMAIL_URL, e.g. smtp+tls://user:password@mail.example.com:587.
 _email = env.email_url("EMAIL_URL", default="consolemail://")
 _email_options = {}
-if _email["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
+if not env.str("EMAIL_URL", default=""):
+    _email["EMAIL_BACKEND"] = "aftersales.mail.LogBackend"
+elif _email["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
     _email_options = {
         "host": _email["EMAIL_HOST"],
         "port": _email["EMAIL_PORT"],
@@ -320,5 +323,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # A worker's "task received" / "task succeeded" lines, twice a minute per timer; a task
+        # that fails is still logged (ERROR).
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
+    },
 }
