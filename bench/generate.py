@@ -1106,11 +1106,20 @@ def describe_dataset():
     from tickets.models import Ticket
 
     timeline = Ticket.objects.order_by("-version").values_list("pk", flat=True)[0]
+    job = (
+        Ticket.objects.filter(engineer__username="engineer001", state="in_service")
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
     customer = 3  # customer ids are 1..N, and the ticket generator favours the low ones
     return {
         "dispatcher": "dispatcher01",
         "engineer": "engineer001",
+        "revisit": "revisit01",
+        "manager": "manager01",
         "timeline_ticket": timeline,
+        "engineer_job": job,
         "phone": Contact.objects.get(customer=customer, is_primary=True).mobile,
         "serial": Equipment.objects.filter(customer=customer).order_by("pk")[0].serial_no,
         "customer_code": f"C{customer:07d}",

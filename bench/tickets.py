@@ -83,6 +83,15 @@ def pages(dataset, ids):
             f"/tickets/{dataset['timeline_ticket']}/",
         ),
         ("jobs", "engineer's job list (/m/)", "engineer", "/m/"),
+        ("job", "engineer's job page", "engineer", f"/m/jobs/{dataset['engineer_job']}/"),
+        (
+            "work_order",
+            "work order (电子工单) of the timeline ticket",
+            "dispatcher",
+            f"/tickets/{dataset['timeline_ticket']}/work-order/",
+        ),
+        ("revisits", "revisit queue", "revisit", "/tickets/revisits/"),
+        ("manager", "service manager's queues (locked, to verify)", "manager", "/tickets/manager/"),
     ]
 
 
@@ -286,6 +295,8 @@ def prepare_size(size, url, args, env, log=print):
     users = {
         "dispatcher": sessions(dataset["dispatcher"], max(CONCURRENCY)),
         "engineer": sessions(dataset["engineer"], max(CONCURRENCY)),
+        "revisit": sessions(dataset["revisit"], max(CONCURRENCY)),
+        "manager": sessions(dataset["manager"], max(CONCURRENCY)),
     }
     results = {}
     for key, label, who, path in pages(dataset, ids):
