@@ -16,6 +16,7 @@ from django.db import DatabaseError, DataError, IntegrityError, connection, tran
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from .access import visible_rows
 from .models import Contact, Customer, Equipment, ImportJob, ProductModel, Tag
 from .resources import RESOURCES
 from .signals import agreement_terms_changed
@@ -523,10 +524,11 @@ class _ProgressWriter:
             self.connection = None
 
 
-def export_masterdata(kind, fmt):
-    """Return (bytes, content type) of every row of a master-data table."""
+def export_masterdata(kind, fmt, user):
+    """Return (bytes, content type) of the rows of a master-data table that `user` may see
+    (customers.access: the same rule as the pages)."""
     resource = RESOURCES[kind][1]()
-    dataset = resource.export()
+    dataset = resource.export(queryset=visible_rows(user, kind, resource.get_export_queryset()))
     # Values are escaped per field by the resource; headers are ours and safe.
     data = dataset.export(fmt)
     if fmt == "csv":
