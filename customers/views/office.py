@@ -99,7 +99,11 @@ def _customer_form_page(request, customer=None):
         request.POST or None, instance=customer or Customer(), prefix="contacts"
     )
     if request.method == "POST" and form.is_valid() and contacts.is_valid():
-        customer = services.save_customer(form, contacts)
+        customer = services.save_customer(
+            customer,
+            form.cleaned_data,
+            [row.cleaned_data for row in contacts.forms if row.has_changed()],
+        )
         messages.success(request, _("Customer %(name)s saved.") % {"name": customer.name})
         return redirect(customer)
     if request.method == "POST":
@@ -257,7 +261,12 @@ def _agreement_form_page(request, customer, agreement=None):
         request.POST or None, instance=agreement or ServiceAgreement(), prefix="targets"
     )
     if request.method == "POST" and form.is_valid() and targets.is_valid():
-        agreement = services.save_agreement(form, targets, request.user)
+        agreement = services.save_agreement(
+            agreement if agreement is not None else ServiceAgreement(customer=customer),
+            form.cleaned_data,
+            [row.cleaned_data for row in targets.forms if row.cleaned_data],
+            request.user,
+        )
         messages.success(request, _("Agreement %(number)s saved.") % {"number": agreement.number})
         return redirect(agreement)
     if request.method == "POST":
