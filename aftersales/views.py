@@ -117,13 +117,22 @@ class UserListView(AdministratorRequiredMixin, SearchListView):
         return ctx
 
 
+def _user_values(form):
+    return {name: form.cleaned_data[name] for name in form._meta.fields}
+
+
 class UserCreateView(AdministratorRequiredMixin, CreateView):
     form_class = NewUserForm
     template_name = "aftersales/form_page.html"
 
     def form_valid(self, form):
-        services.save_user(form, password=form.cleaned_data["password1"])
-        messages.success(self.request, _("User %(name)s created.") % {"name": form.instance})
+        user = services.save_user(
+            None,
+            _user_values(form),
+            form.cleaned_data["roles"],
+            password=form.cleaned_data["password1"],
+        )
+        messages.success(self.request, _("User %(name)s created.") % {"name": user})
         return redirect("org:user_list")
 
     def get_context_data(self, **kwargs):
@@ -138,8 +147,8 @@ class UserUpdateView(AdministratorRequiredMixin, UpdateView):
     template_name = "aftersales/form_page.html"
 
     def form_valid(self, form):
-        services.save_user(form)
-        messages.success(self.request, _("User %(name)s saved.") % {"name": form.instance})
+        user = services.save_user(self.object, _user_values(form), form.cleaned_data["roles"])
+        messages.success(self.request, _("User %(name)s saved.") % {"name": user})
         return redirect("org:user_list")
 
     def get_context_data(self, **kwargs):
