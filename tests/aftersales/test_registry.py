@@ -19,9 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def permissions_of(role):
     group = Group.objects.get(name=role)
-    return set(
-        group.permissions.values_list("content_type__app_label", "codename").order_by()
-    )
+    return set(group.permissions.values_list("content_type__app_label", "codename").order_by())
 
 
 def labels(*names):
