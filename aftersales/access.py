@@ -2,7 +2,9 @@
 
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
 
+from .models import Notification
 from .roles import Role
 
 
@@ -33,3 +35,8 @@ class PermissionMixin(PermissionRequiredMixin):
         if self.request.user.is_authenticated:
             raise PermissionDenied
         return super().handle_no_permission()
+
+
+def get_notification_for_user(user, pk):
+    """One of this person's own notifications; 404 for anyone else's."""
+    return get_object_or_404(Notification.objects.for_user(user), pk=pk)

@@ -3,18 +3,20 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .models import Heartbeat
+from .models import Heartbeat, User
 
 
 @transaction.atomic
-def save_user(form, password=None):
-    """Save a user form and set the user's role groups to exactly the chosen roles."""
-    user = form.save(commit=False)
+def save_user(user, data, roles, password=None):
+    """Save a user (None: a new one) with `data` (field name → cleaned value), and set their
+    role groups to exactly `roles` (role codes)."""
+    user = user if user is not None else User()
+    for name, value in data.items():
+        setattr(user, name, value)
     if password:
         user.set_password(password)
     user.save()
-    groups = Group.objects.filter(name__in=form.cleaned_data["roles"])
-    user.groups.set(groups)
+    user.groups.set(Group.objects.filter(name__in=roles))
     return user
 
 

@@ -17,7 +17,11 @@ from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, ListView, TemplateView, UpdateView
 
 from . import notifications, registry, services
-from .access import AdministratorRequiredMixin, require_administrator
+from .access import (
+    AdministratorRequiredMixin,
+    get_notification_for_user,
+    require_administrator,
+)
 from .forms import (
     EngineerForm,
     NewUserForm,
@@ -26,6 +30,7 @@ from .forms import (
     ServicePointForm,
     UserForm,
 )
+from .lib.filters import FilteredListMixin
 from .models import (
     EngineerProfile,
     Heartbeat,
@@ -78,17 +83,12 @@ def whoami(request):
     return HttpResponse(request.user.get_username(), content_type="text/plain; charset=utf-8")
 
 
-class SearchListView(ListView):
+class SearchListView(FilteredListMixin, ListView):
     """A paginated list with a free-text `q` parameter."""
-
-    paginate_by = 25
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         ctx["q"] = self.request.GET.get("q", "")
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        ctx["query_string"] = query.urlencode()
         return ctx
 
 
@@ -117,13 +117,22 @@ class UserListView(AdministratorRequiredMixin, SearchListView):
         return ctx
 
 
+def _user_values(form):
+    return {name: form.cleaned_data[name] for name in form._meta.fields}
+
+
 class UserCreateView(AdministratorRequiredMixin, CreateView):
     form_class = NewUserForm
     template_name = "aftersales/form_page.html"
 
     def form_valid(self, form):
-        services.save_user(form, password=form.cleaned_data["password1"])
-        messages.success(self.request, _("User %(name)s created.") % {"name": form.instance})
+        user = services.save_user(
+            None,
+            _user_values(form),
+            form.cleaned_data["roles"],
+            password=form.cleaned_data["password1"],
+        )
+        messages.success(self.request, _("User %(name)s created.") % {"name": user})
         return redirect("org:user_list")
 
     def get_context_data(self, **kwargs):
@@ -138,8 +147,8 @@ class UserUpdateView(AdministratorRequiredMixin, UpdateView):
     template_name = "aftersales/form_page.html"
 
     def form_valid(self, form):
-        services.save_user(form)
-        messages.success(self.request, _("User %(name)s saved.") % {"name": form.instance})
+        user = services.save_user(self.object, _user_values(form), form.cleaned_data["roles"])
+        messages.success(self.request, _("User %(name)s saved.") % {"name": user})
         return redirect("org:user_list")
 
     def get_context_data(self, **kwargs):
@@ -393,7 +402,7 @@ class NotificationListView(LoginRequiredMixin, ListView):
 @require_POST
 def notification_read(request, pk):
     """Mark one notification read and open what it is about."""
-    notification = get_object_or_404(Notification.objects.for_user(request.user), pk=pk)
+    notification = get_notification_for_user(request.user, pk)
     notifications.mark_read(notification)
     url = notification.url
     if url and url_has_allowed_host_and_scheme(

@@ -1,11 +1,11 @@
 from datetime import timedelta
 
 import django_filters
-from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.lib.filters import style_filter_form  # noqa: F401 (tickets.views imports it from here)
 from aftersales.models import ProductLine, Region
 
 from .models import (
@@ -104,16 +104,3 @@ class AgreementFilter(django_filters.FilterSet):
         if value == self.FUTURE:
             return qs.filter(start_date__gt=today)
         return qs
-
-
-def style_filter_form(form):
-    for field in form.fields.values():
-        css = (
-            "form-select form-select-sm"
-            if isinstance(field.widget, forms.Select)
-            else "form-control form-control-sm"
-        )
-        field.widget.attrs.setdefault("class", css)
-        if isinstance(field.widget, forms.Select):
-            field.widget.attrs["data-autosubmit"] = ""
-    return form

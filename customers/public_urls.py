@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from . import views
+from .views import public
 
 urlpatterns = [
-    path("q/<str:token>/", views.public_equipment, name="qr_landing"),
+    path("q/<str:token>/", public.public_equipment, name="qr_landing"),
 ]

@@ -20,7 +20,17 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import Contact, Customer, Equipment, ImportJob, ProductModel, Tag
+from .access import visible_rows
+from .models import (
+    Contact,
+    Customer,
+    Equipment,
+    ImportJob,
+    ProductModel,
+    ServiceAgreement,
+    SlaTarget,
+    Tag,
+)
 from .resources import RESOURCES
 from .signals import agreement_terms_changed
 
@@ -42,24 +52,41 @@ def next_customer_code():
     return f"{prefix}{seq:04d}"
 
 
+# Keys of a formset row's cleaned values that are not the row's own fields.
+_FORMSET_KEYS = {"id", "DELETE", "customer", "agreement"}
+
+
 @transaction.atomic
-def save_customer(form, contacts):
-    """Save a customer and its contact formset together; either both or neither."""
-    customer = form.save(commit=False)
+def save_customer(customer, data, contacts):
+    """Save a customer and its contacts together; either all or nothing.
+
+    `customer` is the customer being edited, or None for a new one; `data` are the customer's
+    cleaned values (CustomerForm's, `tags` among them). `contacts` are the cleaned values of
+    the contact rows that changed: an existing contact under "id", "DELETE" to remove it.
+    """
+    customer = customer if customer is not None else Customer()
+    for name, value in data.items():
+        if name != "tags":
+            setattr(customer, name, value)
     if not customer.code:
         customer.code = next_customer_code()
     customer.save()
-    form.save_m2m()
-    contacts.instance = customer
+    if "tags" in data:
+        customer.tags.set(data["tags"])
+    removed = [row["id"].pk for row in contacts if row.get("DELETE") and row.get("id")]
+    kept = [row for row in contacts if not row.get("DELETE")]
+    customer.contacts.filter(pk__in=removed).delete()
     # Unset a primary contact before setting another, so the partial unique index
-    # (one primary per customer) is never violated half-way through the formset.
-    demoted = [
-        f.instance.pk
-        for f in contacts.forms
-        if f.instance.pk and not f.cleaned_data.get("is_primary")
-    ]
+    # (one primary per customer) is never violated half-way through the rows.
+    demoted = [row["id"].pk for row in kept if row.get("id") and not row.get("is_primary")]
     customer.contacts.filter(pk__in=demoted).update(is_primary=False)
-    contacts.save()
+    for row in kept:
+        contact = row.get("id") or Contact()
+        for name, value in row.items():
+            if name not in _FORMSET_KEYS:
+                setattr(contact, name, value)
+        contact.customer = customer
+        contact.save()
     return customer
 
 
@@ -626,10 +653,11 @@ class _ProgressWriter:
             self.connection = None
 
 
-def export_masterdata(kind, fmt):
-    """Return (bytes, content type) of every row of a master-data table."""
+def export_masterdata(kind, fmt, user):
+    """Return (bytes, content type) of the rows of a master-data table that `user` may see
+    (customers.access: the same rule as the pages)."""
     resource = RESOURCES[kind][1]()
-    dataset = resource.export()
+    dataset = resource.export(queryset=visible_rows(user, kind, resource.get_export_queryset()))
     # Values are escaped per field by the resource; headers are ours and safe.
     data = dataset.export(fmt)
     if fmt == "csv":
@@ -643,19 +671,41 @@ CLOCK_FIELDS = {"start_date", "end_date", "calendar", "equipment"}
 
 
 @transaction.atomic
-def save_agreement(form, targets, actor=None):
+def save_agreement(agreement, data, targets, actor=None):
     """Save an agreement with its four SLA targets; either all or nothing.
+
+    `agreement` is the agreement being edited, or a new one (unsaved, its customer set);
+    `data` are its cleaned values (AgreementForm's, `equipment` among them when it has a
+    customer); `targets` the cleaned values of the four target rows (priority and minutes).
 
     Side effect: when an existing agreement's targets or clock fields change, sends
     `signals.agreement_terms_changed` (tickets re-plans the open requests under it, in a task
     after the commit, each with a log row by `actor`).
     """
-    terms_changed = form.instance.pk is not None and (
-        targets.has_changed() or bool(CLOCK_FIELDS & set(form.changed_data))
-    )
-    agreement = form.save()
-    targets.instance = agreement
-    targets.save()
+    terms_changed = False
+    existing = {}
+    if agreement.pk is not None:
+        # Compared with the saved row, locked: the edited instance may already hold new values.
+        saved = ServiceAgreement.objects.select_for_update().get(pk=agreement.pk)
+        existing = {t.priority: t for t in saved.targets.all()}
+        terms_changed = _clock_changed(saved, data) or any(
+            _target_changed(existing.get(row["priority"]), row) for row in targets
+        )
+    for name, value in data.items():
+        if name != "equipment":
+            setattr(agreement, name, value)
+    agreement.save()
+    if "equipment" in data:
+        agreement.equipment.set(data["equipment"])
+    for row in targets:
+        target = existing.get(row["priority"])
+        if target is not None and not _target_changed(target, row):
+            continue
+        target = target or SlaTarget(agreement=agreement)
+        for name, value in row.items():
+            if name not in _FORMSET_KEYS:
+                setattr(target, name, value)
+        target.save()
     if terms_changed:
         agreement_terms_changed.send(
             sender=type(agreement),
@@ -663,3 +713,22 @@ def save_agreement(form, targets, actor=None):
             actor_id=actor.pk if actor is not None else None,
         )
     return agreement
+
+
+def _clock_changed(saved, data):
+    for name in CLOCK_FIELDS & set(data):
+        if name == "equipment":
+            before = set(saved.equipment.values_list("pk", flat=True))
+            if before != {unit.pk for unit in data[name]}:
+                return True
+            continue
+        field = ServiceAgreement._meta.get_field(name)
+        if field.value_from_object(saved) != getattr(data[name], "pk", data[name]):
+            return True
+    return False
+
+
+def _target_changed(target, row):
+    return target is None or any(
+        getattr(target, name) != value for name, value in row.items() if name not in _FORMSET_KEYS
+    )

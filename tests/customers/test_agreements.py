@@ -4,7 +4,9 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from customers import services
 from customers.models import ServiceAgreement
+from customers.signals import agreement_terms_changed
 
 from ..factories import CustomerFactory, EquipmentFactory, ServiceAgreementFactory
 
@@ -126,3 +128,67 @@ def test_agreement_list_filters_by_charging_method(client, manager):
     assert detail.status_code == 200
     # Management reads agreements but does not edit them.
     assert client.get(reverse("customers:agreement_edit", args=[annual.pk])).status_code == 403
+
+
+# save_agreement takes cleaned values: which edits change the terms the SLA clocks depend on.
+
+
+def _values(agreement):
+    data = {
+        name: getattr(agreement, name)
+        for name in ["number", "name", "type", "charging_method", "annual_fee", "start_date"]
+        + ["end_date", "calendar", "service_items", "terms"]
+    }
+    data["equipment"] = set(agreement.equipment.all())
+    targets = [
+        {
+            "priority": t.priority,
+            "response_minutes": t.response_minutes,
+            "arrival_minutes": t.arrival_minutes,
+            "resolution_minutes": t.resolution_minutes,
+        }
+        for t in agreement.targets.all()
+    ]
+    return data, targets
+
+
+@pytest.fixture
+def terms_changes():
+    sent = []
+
+    def receiver(sender, agreement_id, actor_id, **kwargs):
+        sent.append((agreement_id, actor_id))
+
+    agreement_terms_changed.connect(receiver)
+    yield sent
+    agreement_terms_changed.disconnect(receiver)
+
+
+@pytest.mark.parametrize(
+    ("change", "changed"),
+    [
+        ("nothing", False),
+        ("name", False),
+        ("end_date", True),
+        ("equipment", True),
+        ("target", True),
+    ],
+)
+def test_save_agreement_reports_changed_terms(dispatcher, terms_changes, change, changed):
+    customer = CustomerFactory()
+    agreement = ServiceAgreementFactory(
+        customer=customer, equipment=[EquipmentFactory(customer=customer)]
+    )
+    data, targets = _values(agreement)
+    if change == "name":
+        data["name"] = "改名"
+    if change == "end_date":
+        data["end_date"] = date(2099, 12, 31)
+    if change == "equipment":
+        data["equipment"] = data["equipment"] | {EquipmentFactory(customer=customer)}
+    if change == "target":
+        targets[0]["arrival_minutes"] += 60
+    services.save_agreement(agreement, data, targets, dispatcher)
+    assert terms_changes == ([(agreement.pk, dispatcher.pk)] if changed else [])
+    agreement.refresh_from_db()
+    assert _values(agreement) == (data, targets)

@@ -166,3 +166,30 @@ def test_anonymous_user_is_sent_to_login(client):
     response = client.get(reverse("customers:list"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_a_contact_marked_for_deletion_is_removed(client, dispatcher):
+    customer = CustomerFactory()
+    kept = ContactFactory(customer=customer, is_primary=True)
+    gone = ContactFactory(customer=customer, is_primary=False)
+    client.force_login(dispatcher)
+    data = customer_post(
+        customer.region,
+        code=customer.code,
+        name=customer.name,
+        **{
+            "contacts-TOTAL_FORMS": "2",
+            "contacts-INITIAL_FORMS": "2",
+            "contacts-0-id": kept.pk,
+            "contacts-0-name": kept.name,
+            "contacts-0-mobile": kept.mobile,
+            "contacts-0-is_primary": "on",
+            "contacts-1-id": gone.pk,
+            "contacts-1-name": gone.name,
+            "contacts-1-mobile": gone.mobile,
+            "contacts-1-DELETE": "on",
+        },
+    )
+    response = client.post(reverse("customers:edit", args=[customer.pk]), data)
+    assert response.status_code == 302
+    assert list(customer.contacts.all()) == [kept]

@@ -2,6 +2,7 @@ import io
 
 import openpyxl
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -173,3 +174,27 @@ def test_roles_without_import_permission_cannot_import(client, revisit_agent):
     client.force_login(revisit_agent)
     assert client.get(reverse("customers:transfer")).status_code == 403
     assert client.post(reverse("customers:transfer_confirm")).status_code == 403
+
+
+@pytest.mark.parametrize("kind", ["customers", "contacts", "equipment", "products"])
+def test_export_holds_only_rows_the_person_may_see(client, make_user, kind):
+    EquipmentFactory(customer=CustomerFactory(code="C-1"))
+    Contact.objects.create(customer=Customer.objects.get(), name="王", mobile="13700001234")
+    # Allowed to export, but not to see customers, units or products (customers.access).
+    user = make_user(username="exporter")
+    user.user_permissions.add(Permission.objects.get(codename="export_masterdata"))
+    client.force_login(user)
+    response = client.get(reverse("customers:export", args=[kind, "xlsx"]))
+    assert response.status_code == 200
+    rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.values)
+    assert len(rows) == 1  # the column titles only
+
+
+@pytest.mark.parametrize("kind", ["customers", "contacts", "equipment", "products"])
+def test_export_holds_every_row_for_finance(client, finance, kind):
+    EquipmentFactory(customer=CustomerFactory(code="C-1"))
+    Contact.objects.create(customer=Customer.objects.get(), name="王", mobile="13700001234")
+    client.force_login(finance)
+    response = client.get(reverse("customers:export", args=[kind, "xlsx"]))
+    rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.values)
+    assert len(rows) == 2

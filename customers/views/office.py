@@ -1,23 +1,31 @@
+"""The staff pages: customers, equipment, agreements, products, import and export."""
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import BooleanField, Case, Count, ExpressionWrapper, F, Prefetch, Q, When
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
-from django_ratelimit.decorators import ratelimit
 
 from aftersales.access import PermissionMixin
+from aftersales.lib.filters import FilteredListMixin
 from aftersales.lib.qr import qr_png, qr_svg
 from aftersales.models import ProductLine
 
-from . import services
-from .filters import AgreementFilter, CustomerFilter, EquipmentFilter, style_filter_form
-from .forms import (
+from .. import services
+from ..access import (
+    get_agreement_for_user,
+    get_customer_for_user,
+    get_equipment_for_user,
+    get_import_job_for_user,
+)
+from ..filters import AgreementFilter, CustomerFilter, EquipmentFilter
+from ..forms import (
     AgreementForm,
     ContactFormSetFactory,
     CustomerForm,
@@ -25,7 +33,7 @@ from .forms import (
     ImportForm,
     SlaTargetFormSetFactory,
 )
-from .models import (
+from ..models import (
     Customer,
     Equipment,
     ImportJob,
@@ -33,20 +41,12 @@ from .models import (
     ServiceAgreement,
     SlaTarget,
 )
-from .resources import RESOURCES
-from .slots import customer_panels, equipment_actions
+from ..resources import RESOURCES
+from ..slots import customer_panels, equipment_actions
 
 
-class FilteredListView(PermissionMixin, FilterView):
-    paginate_by = settings.PAGE_SIZE
-
-    def get_context_data(self, **kwargs):
-        ctx = super().get_context_data(**kwargs)
-        style_filter_form(ctx["filter"].form)
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        ctx["query_string"] = query.urlencode()
-        return ctx
+class FilteredListView(PermissionMixin, FilteredListMixin, FilterView):
+    pass
 
 
 # Customers -----------------------------------------------------------------------------------
@@ -66,17 +66,12 @@ class CustomerListView(FilteredListView):
         )
 
 
-def _customer_for(user, pk):
-    return get_object_or_404(Customer.objects.visible_to(user), pk=pk)
-
-
 @login_required
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_detail(request, pk):
     """The customer 360° page: everything about one customer on one screen."""
-    customer = get_object_or_404(
-        Customer.objects.visible_to(request.user).select_related("region").prefetch_related("tags"),
-        pk=pk,
+    customer = get_customer_for_user(
+        request.user, pk, Customer.objects.select_related("region").prefetch_related("tags")
     )
     equipment = customer.equipment.select_related("product_model__line").order_by(
         "product_model__code", "serial_no"
@@ -104,7 +99,11 @@ def _customer_form_page(request, customer=None):
         request.POST or None, instance=customer or Customer(), prefix="contacts"
     )
     if request.method == "POST" and form.is_valid() and contacts.is_valid():
-        customer = services.save_customer(form, contacts)
+        customer = services.save_customer(
+            customer,
+            form.cleaned_data,
+            [row.cleaned_data for row in contacts.forms if row.has_changed()],
+        )
         messages.success(request, _("Customer %(name)s saved.") % {"name": customer.name})
         return redirect(customer)
     if request.method == "POST":
@@ -125,7 +124,7 @@ def customer_create(request):
 @login_required
 @permission_required("customers.change_customer", raise_exception=True)
 def customer_edit(request, pk):
-    return _customer_form_page(request, _customer_for(request.user, pk))
+    return _customer_form_page(request, get_customer_for_user(request.user, pk))
 
 
 # Equipment -----------------------------------------------------------------------------------
@@ -144,13 +143,6 @@ class EquipmentListView(FilteredListView):
         )
 
 
-def _equipment_for(user, pk):
-    return get_object_or_404(
-        Equipment.objects.visible_to(user).select_related("product_model__line", "customer"),
-        pk=pk,
-    )
-
-
 def public_url(request, equipment):
     return request.build_absolute_uri(reverse("qr_landing", args=[equipment.qr_token]))
 
@@ -158,7 +150,7 @@ def public_url(request, equipment):
 @login_required
 @permission_required("customers.view_equipment", raise_exception=True)
 def equipment_detail(request, pk):
-    unit = _equipment_for(request.user, pk)
+    unit = get_equipment_for_user(request.user, pk)
     url = public_url(request, unit)
     return render(
         request,
@@ -176,7 +168,7 @@ def equipment_detail(request, pk):
 @login_required
 @permission_required("customers.view_equipment", raise_exception=True)
 def equipment_qr(request, pk):
-    unit = _equipment_for(request.user, pk)
+    unit = get_equipment_for_user(request.user, pk)
     response = HttpResponse(qr_png(public_url(request, unit)), content_type="image/png")
     response["Content-Disposition"] = f'inline; filename="qr-{unit.pk}.png"'
     return response
@@ -185,7 +177,7 @@ def equipment_qr(request, pk):
 @login_required
 @permission_required("customers.view_equipment", raise_exception=True)
 def equipment_label(request, pk):
-    unit = _equipment_for(request.user, pk)
+    unit = get_equipment_for_user(request.user, pk)
     url = public_url(request, unit)
     return render(
         request,
@@ -210,13 +202,13 @@ def _equipment_form_page(request, customer, unit=None):
 @login_required
 @permission_required("customers.add_equipment", raise_exception=True)
 def equipment_create(request, customer_pk):
-    return _equipment_form_page(request, _customer_for(request.user, customer_pk))
+    return _equipment_form_page(request, get_customer_for_user(request.user, customer_pk))
 
 
 @login_required
 @permission_required("customers.change_equipment", raise_exception=True)
 def equipment_edit(request, pk):
-    unit = _equipment_for(request.user, pk)
+    unit = get_equipment_for_user(request.user, pk)
     return _equipment_form_page(request, unit.customer, unit)
 
 
@@ -246,16 +238,10 @@ class AgreementListView(FilteredListView):
         return super().get_context_data(today=timezone.localdate(), **kwargs)
 
 
-def _agreement_for(user, pk):
-    return get_object_or_404(
-        ServiceAgreement.objects.visible_to(user).select_related("customer"), pk=pk
-    )
-
-
 @login_required
 @permission_required("customers.view_serviceagreement", raise_exception=True)
 def agreement_detail(request, pk):
-    agreement = _agreement_for(request.user, pk)
+    agreement = get_agreement_for_user(request.user, pk)
     targets = SlaTarget.objects.filter(agreement=agreement)
     order = {p: i for i, p in enumerate(["urgent", "high", "normal", "low"])}
     return render(
@@ -275,7 +261,12 @@ def _agreement_form_page(request, customer, agreement=None):
         request.POST or None, instance=agreement or ServiceAgreement(), prefix="targets"
     )
     if request.method == "POST" and form.is_valid() and targets.is_valid():
-        agreement = services.save_agreement(form, targets, request.user)
+        agreement = services.save_agreement(
+            agreement if agreement is not None else ServiceAgreement(customer=customer),
+            form.cleaned_data,
+            [row.cleaned_data for row in targets.forms if row.cleaned_data],
+            request.user,
+        )
         messages.success(request, _("Agreement %(number)s saved.") % {"number": agreement.number})
         return redirect(agreement)
     if request.method == "POST":
@@ -290,13 +281,13 @@ def _agreement_form_page(request, customer, agreement=None):
 @login_required
 @permission_required("customers.add_serviceagreement", raise_exception=True)
 def agreement_create(request, customer_pk):
-    return _agreement_form_page(request, _customer_for(request.user, customer_pk))
+    return _agreement_form_page(request, get_customer_for_user(request.user, customer_pk))
 
 
 @login_required
 @permission_required("customers.change_serviceagreement", raise_exception=True)
 def agreement_edit(request, pk):
-    agreement = _agreement_for(request.user, pk)
+    agreement = get_agreement_for_user(request.user, pk)
     return _agreement_form_page(request, agreement.customer, agreement)
 
 
@@ -401,16 +392,11 @@ def transfer_confirm(request):
     return _transfer_page(request, form, report)
 
 
-def _job_for(user, pk):
-    """An import job of this user (any user's, for administrators); 404 otherwise."""
-    return get_object_or_404(ImportJob.objects.visible_to(user).select_related("user"), pk=pk)
-
-
 @login_required
 @permission_required("customers.import_masterdata", raise_exception=True)
 def import_job(request, pk):
     """A background import: progress while a worker runs, then the report, confirm, result."""
-    job = _job_for(request.user, pk)
+    job = get_import_job_for_user(request.user, pk)
     report = services.ImportReport.from_dict(job.report) if job.report else None
     return render(
         request,
@@ -423,7 +409,7 @@ def import_job(request, pk):
 @permission_required("customers.import_masterdata", raise_exception=True)
 def import_job_status(request, pk):
     """What the job page polls (static/js/import_job.js) to move its progress bar."""
-    job = _job_for(request.user, pk)
+    job = get_import_job_for_user(request.user, pk)
     return JsonResponse(
         {
             "state": job.state,
@@ -440,7 +426,7 @@ def import_job_status(request, pk):
 @login_required
 @permission_required("customers.import_masterdata", raise_exception=True)
 def import_job_confirm(request, pk):
-    job = _job_for(request.user, pk)
+    job = get_import_job_for_user(request.user, pk)
     if services.confirm_import_job(job):
         messages.success(request, _("The import has started; this page shows its progress."))
     elif job.state == ImportJob.State.EXPIRED:
@@ -455,24 +441,8 @@ def import_job_confirm(request, pk):
 def export(request, kind, fmt):
     if kind not in RESOURCES or fmt not in ("xlsx", "csv"):
         raise Http404
-    data, content_type = services.export_masterdata(kind, fmt)
+    data, content_type = services.export_masterdata(kind, fmt, request.user)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{kind}-{stamp}.{fmt}"'
     return response
-
-
-# Public --------------------------------------------------------------------------------------
-
-
-@ratelimit(key="ip", rate=lambda group, request: settings.PUBLIC_RATE_LIMIT, block=True)
-def public_equipment(request, token):
-    """What the QR code on a unit opens: the unit's public facts (fault reporting comes later)."""
-    unit = get_object_or_404(
-        Equipment.objects.select_related("product_model__line", "customer"), qr_token=token
-    )
-    return render(
-        request,
-        "customers/public_equipment.html",
-        {"unit": unit, "hotline": settings.SERVICE_HOTLINE},
-    )

@@ -1,0 +1,48 @@
+"""Which customers, units, agreements and import jobs a person may see: the one answer, used by
+the staff pages, their look-ups by id and the export.
+
+The rule itself is each QuerySet's `visible_to(user)` (customers.models); a view asks here, and
+gets the object or a 404. The view's own permission decorator has answered 403 before.
+"""
+
+from django.shortcuts import get_object_or_404
+
+from .models import Customer, Equipment, ImportJob, ServiceAgreement
+
+
+def get_customer_for_user(user, pk, queryset=None):
+    """A customer this person may see; 404 otherwise. `queryset` adds joins or prefetches."""
+    queryset = Customer.objects.all() if queryset is None else queryset
+    return get_object_or_404(queryset.visible_to(user), pk=pk)
+
+
+def get_equipment_for_user(user, pk):
+    """A unit this person may see, with its model, product line and customer; 404 otherwise."""
+    units = Equipment.objects.visible_to(user).select_related("product_model__line", "customer")
+    return get_object_or_404(units, pk=pk)
+
+
+def get_agreement_for_user(user, pk):
+    """An agreement this person may see, with its customer; 404 otherwise."""
+    agreements = ServiceAgreement.objects.visible_to(user).select_related("customer")
+    return get_object_or_404(agreements, pk=pk)
+
+
+def get_import_job_for_user(user, pk):
+    """An import job of this person (anyone's, for administrators); 404 otherwise."""
+    return get_object_or_404(ImportJob.objects.visible_to(user).select_related("user"), pk=pk)
+
+
+def visible_rows(user, kind, queryset):
+    """The rows of an export (`kind`: a key of customers.resources.RESOURCES) that this person
+    may see on the pages: customers and units by their own rule, contacts by their customer's,
+    products to those who may open the product list."""
+    if kind == "customers":
+        return queryset.visible_to(user)
+    if kind == "contacts":
+        return queryset.filter(customer__in=Customer.objects.visible_to(user))
+    if kind == "equipment":
+        return queryset.visible_to(user)
+    if kind == "products":
+        return queryset if user.has_perm("customers.view_productmodel") else queryset.none()
+    raise ValueError(kind)
