@@ -21,9 +21,9 @@ from django_fsm import has_transition_perm
 
 from customers.models import Priority
 
-from . import services
-from .mobile_forms import ActionForm, CorrectionForm, VisitForm, part_formset
-from .models import State, Ticket
+from .. import services
+from ..mobile_forms import ActionForm, CorrectionForm, VisitForm, part_formset
+from ..models import State, Ticket
 
 # The buttons of the job page; visits and corrections have their own forms.
 JOB_ACTIONS = ("accept", "check_in", "decline")

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView
 from django_filters.views import FilterView
-from django_ratelimit.decorators import ratelimit
 
 from aftersales.access import PermissionMixin
 from aftersales.caching import per_language, remembered
@@ -25,10 +24,10 @@ from aftersales.models import User, user_name
 from customers.filters import style_filter_form
 from customers.models import Customer, Equipment, Priority, ServiceAgreement
 
-from . import services
-from .filters import TicketFilter, TicketSearch, short_lists
-from .forms import ActionForm, PriorityForm, RevisitForm, TicketForm, engineer_options
-from .models import (
+from .. import services
+from ..filters import TicketFilter, TicketSearch, short_lists
+from ..forms import ActionForm, PriorityForm, RevisitForm, TicketForm, engineer_options
+from ..models import (
     ACTION_LABELS,
     OPEN_STATES,
     QUEUE_COUNTS,
@@ -37,10 +36,9 @@ from .models import (
     ServiceType,
     State,
     Ticket,
-    TicketTransition,
     Visit,
 )
-from .sla import Light, light, sla_rows
+from ..sla import Light, light, sla_rows
 
 
 class CappedPaginator(Paginator):
@@ -618,7 +616,7 @@ def manager_queues(request):
     )
 
 
-# Work order and the customer's view --------------------------------------------------------------
+# Work order --------------------------------------------------------------
 
 
 @login_required
@@ -650,47 +648,5 @@ def work_order(request, pk):
             "qr": qr_svg(public_url),
             "public_url": public_url,
             "printed_at": timezone.now(),
-        },
-    )
-
-
-# Milestones a customer sees (no reasons, no internal notes, no people's names but the engineer).
-PUBLIC_ACTIONS = {
-    "enter",
-    "assign",
-    "unlock",
-    "check_in",
-    "resolve",
-    "close_satisfied",
-    "verify",
-    "cancel",
-    "cancel_locked",
-}
-
-
-@ratelimit(key="ip", rate=lambda group, request: settings.PUBLIC_RATE_LIMIT, block=True)
-def ticket_public(request, token):
-    ticket = get_object_or_404(
-        Ticket.objects.select_related("customer", "product", "equipment", "engineer"),
-        public_token=token,
-    )
-    milestones = list(
-        TicketTransition.objects.filter(ticket=ticket, action__in=PUBLIC_ACTIONS).order_by(
-            "at", "id"
-        )
-    )
-    visits = list(
-        ticket.visits.exclude(result=Visit.Result.OPEN)
-        .prefetch_related("parts")
-        .order_by("checked_in_at")
-    )
-    return render(
-        request,
-        "tickets/ticket_public.html",
-        {
-            "ticket": ticket,
-            "milestones": milestones,
-            "visits": visits,
-            "hotline": settings.SERVICE_HOTLINE,
         },
     )
