@@ -25,6 +25,7 @@ from customers.filters import style_filter_form
 from customers.models import Customer, Equipment, Priority, ServiceAgreement
 
 from .. import services
+from ..access import visible_ticket
 from ..filters import TicketFilter, TicketSearch, short_lists
 from ..forms import ActionForm, PriorityForm, RevisitForm, TicketForm, engineer_options
 from ..models import (
@@ -263,11 +264,6 @@ def _desk_selects(form):
     return boxes
 
 
-def _visible_ticket(user, pk, qs=None):
-    # `qs or ...` would evaluate the queryset: every ticket, fetched to test truthiness.
-    return get_object_or_404((Ticket.objects if qs is None else qs).visible_to(user), pk=pk)
-
-
 # Entry ------------------------------------------------------------------------------------------
 
 
@@ -417,7 +413,7 @@ def ticket_detail(request, pk):
         if request.user.has_perm("tickets.work_ticket"):
             return redirect("mobile:job", pk=pk)
         raise Http404
-    ticket = _visible_ticket(
+    ticket = visible_ticket(
         request.user, pk, Ticket.objects.select_related("customer", "contact", "equipment")
     )
     _join(ticket, ("engineer", "problem_type", "service_point"))
@@ -455,7 +451,7 @@ def ticket_act(request, pk, action):
     """One action button of the ticket page. The service checks state, person and version."""
     if action not in services.ACTIONS:
         raise Http404
-    ticket = _visible_ticket(request.user, pk)
+    ticket = visible_ticket(request.user, pk)
     form = ActionForm(request.POST, action=services.ACTIONS[action])
     if not form.is_valid():
         for errors in form.errors.values():
@@ -497,7 +493,7 @@ def _back(request, ticket):
 @login_required
 @permission_required("tickets.dispatch_ticket", raise_exception=True)
 def ticket_priority(request, pk):
-    ticket = _visible_ticket(request.user, pk)
+    ticket = visible_ticket(request.user, pk)
     form = PriorityForm(request.POST)
     if form.is_valid():
         try:
@@ -520,7 +516,7 @@ def ticket_priority(request, pk):
 @login_required
 @permission_required("tickets.revisit_ticket", raise_exception=True)
 def ticket_revisit(request, pk):
-    ticket = _visible_ticket(request.user, pk)
+    ticket = visible_ticket(request.user, pk)
     form = RevisitForm(request.POST)
     if form.is_valid():
         try:
@@ -622,7 +618,7 @@ def manager_queues(request):
 @login_required
 def work_order(request, pk):
     """The electronic work order (电子工单): every fact, the visit record, the signature, a QR."""
-    ticket = _visible_ticket(
+    ticket = visible_ticket(
         request.user,
         pk,
         _ticket_rows(

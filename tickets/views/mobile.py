@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from django_fsm import has_transition_perm
 from customers.models import Priority
 
 from .. import services
+from ..access import engineer_job, engineer_jobs
 from ..mobile_forms import ActionForm, CorrectionForm, VisitForm, part_formset
 from ..models import State, Ticket
 
@@ -43,11 +44,6 @@ _PRIORITY_RANK = Case(
 def _engineer_view(view):
     """Login first (redirect), then the engineer's permission (403)."""
     return login_required(permission_required("tickets.work_ticket", raise_exception=True)(view))
-
-
-def _mine(user):
-    """The tickets this engineer works on; office roles opening /m/ see only their own too."""
-    return Ticket.objects.visible_to(user).filter(engineer=user)
 
 
 def _today_q(today):
@@ -104,7 +100,7 @@ def job_list(request):
     if tab not in TABS:
         tab = "today"
     today = timezone.localdate()
-    mine = _mine(request.user)
+    mine = engineer_jobs(request.user)
     # One query for both counters, over the engineer's open slice of the (engineer, state)
     # index: never the thousands of finished jobs of a long-serving engineer.
     counts = mine.filter(state__in=_OPEN_JOB_STATES).aggregate(
@@ -166,13 +162,11 @@ def job_list(request):
     )
 
 
-def _get_job(user, pk, related=False):
-    qs = _mine(user)
-    if related:
-        qs = _job_rows(qs).select_related(
-            "contact", "service_point", "problem_type", "equipment__product_model"
-        )
-    return get_object_or_404(qs, pk=pk)
+def _job_page_rows():
+    # What the job page shows of a job, joined: the customer, unit, contact and the short lists.
+    return _job_rows(Ticket.objects).select_related(
+        "contact", "service_point", "problem_type", "equipment__product_model"
+    )
 
 
 def _after(ticket, user):
@@ -238,7 +232,7 @@ def _job_page(request, ticket, *, visit_form=None, parts=None, correction_form=N
 
 @_engineer_view
 def job_detail(request, pk):
-    return _job_page(request, _get_job(request.user, pk, related=True))
+    return _job_page(request, engineer_job(request.user, pk, _job_page_rows()))
 
 
 @require_POST
@@ -247,7 +241,7 @@ def job_act(request, pk, action):
     """Accept, decline (with a reason) or check in (with the phone's position when given)."""
     if action not in JOB_ACTIONS:
         raise Http404
-    ticket = _get_job(request.user, pk)
+    ticket = engineer_job(request.user, pk)
     form = ActionForm(request.POST, action=services.ACTIONS[action])
     if not form.is_valid():
         _errors_to_messages(request, form)
@@ -289,7 +283,7 @@ def job_act(request, pk, action):
 @_engineer_view
 def job_visit(request, pk):
     """Finish the visit: the record, parts, photos and signature, then resolved or not."""
-    ticket = _get_job(request.user, pk, related=True)
+    ticket = engineer_job(request.user, pk, _job_page_rows())
     visit = services.current_visit(ticket) if ticket.state == State.IN_SERVICE else None
     if visit is None or visit.engineer_id != request.user.pk:
         messages.error(request, _("There is no open visit of yours on this service request."))
@@ -336,7 +330,7 @@ def job_visit(request, pk):
 @_engineer_view
 def job_correct(request, pk):
     """Correct hours, fees and parts of the last resolved visit after a send-back."""
-    ticket = _get_job(request.user, pk, related=True)
+    ticket = engineer_job(request.user, pk, _job_page_rows())
     visit = services.last_resolved_visit(ticket)
     if visit is None or not ticket.correction_requested:
         messages.error(request, _("Nothing on this service request waits for a correction."))

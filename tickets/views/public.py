@@ -2,9 +2,10 @@
 no login, rate limited, milestones only."""
 
 from django.conf import settings
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django_ratelimit.decorators import ratelimit
 
+from ..access import public_ticket
 from ..models import Ticket, TicketTransition, Visit
 
 # Milestones a customer sees (no reasons, no internal notes, no people's names but the engineer).
@@ -23,9 +24,8 @@ PUBLIC_ACTIONS = {
 
 @ratelimit(key="ip", rate=lambda group, request: settings.PUBLIC_RATE_LIMIT, block=True)
 def ticket_public(request, token):
-    ticket = get_object_or_404(
-        Ticket.objects.select_related("customer", "product", "equipment", "engineer"),
-        public_token=token,
+    ticket = public_ticket(
+        token, Ticket.objects.select_related("customer", "product", "equipment", "engineer")
     )
     milestones = list(
         TicketTransition.objects.filter(ticket=ticket, action__in=PUBLIC_ACTIONS).order_by(
