@@ -3,13 +3,11 @@ from html import escape
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -18,7 +16,9 @@ from django_filters.views import FilterView
 
 from aftersales.access import PermissionMixin
 from aftersales.caching import per_language, remembered
+from aftersales.lib.actions import run_action, safe_next
 from aftersales.lib.html import mark_selected, options_html
+from aftersales.lib.pagination import CappedPaginator
 from aftersales.lib.qr import qr_svg
 from aftersales.models import User, user_name
 from customers.filters import style_filter_form
@@ -26,7 +26,7 @@ from customers.models import Customer, Equipment, Priority, ServiceAgreement
 
 from .. import services
 from ..access import visible_ticket
-from ..filters import TicketFilter, TicketSearch, short_lists
+from ..filters import TicketFilter, short_lists
 from ..forms import ActionForm, PriorityForm, RevisitForm, TicketForm, engineer_options
 from ..models import (
     ACTION_LABELS,
@@ -40,25 +40,6 @@ from ..models import (
     Visit,
 )
 from ..sla import Light, light, sla_rows
-
-
-class CappedPaginator(Paginator):
-    """Counts at most CAP matching rows (`COUNT` over a `LIMIT`, in no order: the database
-    stops at the CAP+1st match), so a page of a list never costs a count of the whole table;
-    the pager then says "1000+" and the last page is the 40th: no deep OFFSET either. Nobody
-    pages through more than a thousand requests: they filter or search."""
-
-    CAP = 1_000
-
-    @cached_property
-    def count(self):
-        if isinstance(self.object_list, TicketSearch):
-            return self.object_list.count(self.CAP)
-        return self.object_list.order_by()[: self.CAP + 1].count()
-
-    @property
-    def capped(self):
-        return self.count > self.CAP
 
 
 def _ticket_rows(qs, *related):
@@ -452,41 +433,23 @@ def ticket_act(request, pk, action):
     if action not in services.ACTIONS:
         raise Http404
     ticket = visible_ticket(request.user, pk)
-    form = ActionForm(request.POST, action=services.ACTIONS[action])
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect(_back(request, ticket))
-    data = form.cleaned_data
-    extra = {}
-    if services.ACTIONS[action].needs_engineer:
-        extra["engineer"] = data["engineer"]
-    try:
-        ticket = services.perform(
-            ticket,
-            action,
-            request.user,
-            version=data["version"],
-            reason=data["reason"],
-            **extra,
+
+    def act(data):
+        extra = {"engineer": data["engineer"]} if services.ACTIONS[action].needs_engineer else {}
+        return services.perform(
+            ticket, action, request.user, version=data["version"], reason=data["reason"], **extra
         )
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
-    else:
-        messages.success(
-            request,
+
+    return run_action(
+        request,
+        ActionForm(request.POST, action=services.ACTIONS[action]),
+        act,
+        success=lambda done: (
             _("%(number)s: %(action)s.")
-            % {"number": ticket.number, "action": services.ACTION_LABELS[action]},
-        )
-    return redirect(_back(request, ticket))
-
-
-def _back(request, ticket):
-    target = request.POST.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return target
-    return ticket.get_absolute_url()
+            % {"number": done.number, "action": services.ACTION_LABELS[action]}
+        ),
+        after=lambda done: safe_next(request, (done or ticket).get_absolute_url()),
+    )
 
 
 @require_POST
@@ -494,22 +457,16 @@ def _back(request, ticket):
 @permission_required("tickets.dispatch_ticket", raise_exception=True)
 def ticket_priority(request, pk):
     ticket = visible_ticket(request.user, pk)
-    form = PriorityForm(request.POST)
-    if form.is_valid():
-        try:
-            services.change_priority(
-                ticket,
-                request.user,
-                version=form.cleaned_data["version"],
-                priority=form.cleaned_data["priority"],
-            )
-        except services.ActionRefused as refusal:
-            messages.error(request, str(refusal))
-        else:
-            messages.success(request, _("Priority changed; the SLA due times follow it."))
-    else:
-        messages.error(request, _("Choose a priority."))
-    return redirect(ticket)
+    return run_action(
+        request,
+        PriorityForm(request.POST),
+        lambda data: services.change_priority(
+            ticket, request.user, version=data["version"], priority=data["priority"]
+        ),
+        success=lambda done: _("Priority changed; the SLA due times follow it."),
+        after=lambda done: ticket,
+        invalid=_("Choose a priority."),
+    )
 
 
 @require_POST
@@ -517,27 +474,21 @@ def ticket_priority(request, pk):
 @permission_required("tickets.revisit_ticket", raise_exception=True)
 def ticket_revisit(request, pk):
     ticket = visible_ticket(request.user, pk)
-    form = RevisitForm(request.POST)
-    if form.is_valid():
-        try:
-            services.record_revisit(
-                ticket,
-                request.user,
-                version=form.cleaned_data["version"],
-                outcome=form.cleaned_data["outcome"],
-                score=form.cleaned_data["score"],
-                comment=form.cleaned_data["comment"],
-            )
-        except services.ActionRefused as refusal:
-            messages.error(request, str(refusal))
-        else:
-            messages.success(request, _("Revisit recorded."))
-            return redirect(request.POST.get("next") or "tickets:revisit_queue")
-    else:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-    return redirect(ticket)
+    return run_action(
+        request,
+        RevisitForm(request.POST),
+        lambda data: services.record_revisit(
+            ticket,
+            request.user,
+            version=data["version"],
+            outcome=data["outcome"],
+            score=data["score"],
+            comment=data["comment"],
+        ),
+        success=lambda done: _("Revisit recorded."),
+        # Recorded: on to the next call of the queue (or the page it came from); else the ticket.
+        after=lambda done: safe_next(request, "tickets:revisit_queue") if done else ticket,
+    )
 
 
 # Queues -----------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_fsm import has_transition_perm
 
+from aftersales.lib.actions import run_action
 from customers.models import Priority
 
 from .. import services
@@ -172,14 +173,8 @@ def _job_page_rows():
 def _after(ticket, user):
     """Back to the job while it is still mine, else to my list (declined, not resolved)."""
     if ticket.engineer_id == user.pk:
-        return redirect("mobile:job", pk=ticket.pk)
-    return redirect("mobile:jobs")
-
-
-def _errors_to_messages(request, form):
-    for errors in form.errors.values():
-        for error in errors:
-            messages.error(request, error)
+        return reverse("mobile:job", args=[ticket.pk])
+    return "mobile:jobs"
 
 
 def _service_address(ticket):
@@ -243,40 +238,34 @@ def job_act(request, pk, action):
         raise Http404
     ticket = engineer_job(request.user, pk)
     form = ActionForm(request.POST, action=services.ACTIONS[action])
-    if not form.is_valid():
-        _errors_to_messages(request, form)
-        return _after(ticket, request.user)
-    data = form.cleaned_data
-    try:
+
+    def act(data):
         if action == "check_in":
-            ticket = services.check_in(
+            return services.check_in(
                 ticket,
                 request.user,
                 version=data["version"],
                 latitude=data["latitude"],
                 longitude=data["longitude"],
             )
-        else:
-            ticket = services.perform(
-                ticket, action, request.user, version=data["version"], reason=data["reason"]
-            )
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
-        return _after(ticket, request.user)
-    if action == "check_in":
-        if data["latitude"] is None:
-            messages.success(request, _("Checked in (the phone gave no location)."))
-        else:
-            messages.success(request, _("Checked in with your location."))
-    elif action == "accept":
-        messages.success(request, _("You accepted %(number)s.") % {"number": ticket.number})
-    else:
-        messages.success(
-            request,
-            _("You declined %(number)s; it goes back to the dispatcher.")
-            % {"number": ticket.number},
+        return services.perform(
+            ticket, action, request.user, version=data["version"], reason=data["reason"]
         )
-    return _after(ticket, request.user)
+
+    def said(done):
+        if action == "check_in":
+            if form.cleaned_data["latitude"] is None:
+                return _("Checked in (the phone gave no location).")
+            return _("Checked in with your location.")
+        if action == "accept":
+            return _("You accepted %(number)s.") % {"number": done.number}
+        return _("You declined %(number)s; it goes back to the dispatcher.") % {
+            "number": done.number
+        }
+
+    return run_action(
+        request, form, act, success=said, after=lambda done: _after(done or ticket, request.user)
+    )
 
 
 @require_POST
@@ -287,43 +276,38 @@ def job_visit(request, pk):
     visit = services.current_visit(ticket) if ticket.state == State.IN_SERVICE else None
     if visit is None or visit.engineer_id != request.user.pk:
         messages.error(request, _("There is no open visit of yours on this service request."))
-        return _after(ticket, request.user)
+        return redirect(_after(ticket, request.user))
     form = VisitForm(request.POST, request.FILES, instance=visit, ticket=ticket)
     parts = part_formset(request.POST)
-    if not (form.is_valid() and parts.is_valid()):
-        messages.error(request, _("Nothing was saved. Please correct the marked fields."))
-        return _job_page(request, ticket, visit_form=form, parts=parts)
-    data = form.cleaned_data
-    try:
-        ticket = services.finish_visit(
+
+    def said(done):
+        number = {"number": done.number}
+        if form.resolved:
+            return _("%(number)s reported resolved.") % number
+        if done.state == State.LOCKED:
+            return messages.WARNING, _(
+                "%(number)s reported not resolved; it is locked for a service manager."
+            ) % number
+        return _("%(number)s reported not resolved; it goes back to the dispatcher.") % number
+
+    return run_action(
+        request,
+        [form, parts],
+        lambda data: services.finish_visit(
             ticket,
             request.user,
             version=data["version"],
-            form=form,
+            record=form.record(),
             parts=parts.lines(),
             photos=data["photos"],
             signature=data["signature"],
             resolved=form.resolved,
             reason=data["reason"],
-        )
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
-        return _after(ticket, request.user)
-    if form.resolved:
-        messages.success(request, _("%(number)s reported resolved.") % {"number": ticket.number})
-    elif ticket.state == State.LOCKED:
-        messages.warning(
-            request,
-            _("%(number)s reported not resolved; it is locked for a service manager.")
-            % {"number": ticket.number},
-        )
-    else:
-        messages.success(
-            request,
-            _("%(number)s reported not resolved; it goes back to the dispatcher.")
-            % {"number": ticket.number},
-        )
-    return _after(ticket, request.user)
+        ),
+        success=said,
+        after=lambda done: _after(done or ticket, request.user),
+        invalid=lambda form: _invalid(request, ticket, visit_form=form, parts=parts),
+    )
 
 
 @require_POST
@@ -334,22 +318,21 @@ def job_correct(request, pk):
     visit = services.last_resolved_visit(ticket)
     if visit is None or not ticket.correction_requested:
         messages.error(request, _("Nothing on this service request waits for a correction."))
-        return _after(ticket, request.user)
+        return redirect(_after(ticket, request.user))
     form = CorrectionForm(request.POST, instance=visit)
     parts = part_formset(request.POST, visit=visit)
-    if not (form.is_valid() and parts.is_valid()):
-        messages.error(request, _("Nothing was saved. Please correct the marked fields."))
-        return _job_page(request, ticket, correction_form=form, parts=parts)
-    try:
-        ticket = services.correct_visit(
-            ticket,
-            request.user,
-            version=form.cleaned_data["version"],
-            form=form,
-            parts=parts.lines(),
-        )
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
-    else:
-        messages.success(request, _("Correction saved; the service manager can verify again."))
-    return _after(ticket, request.user)
+    return run_action(
+        request,
+        [form, parts],
+        lambda data: services.correct_visit(
+            ticket, request.user, version=data["version"], record=form.record(), parts=parts.lines()
+        ),
+        success=lambda done: _("Correction saved; the service manager can verify again."),
+        after=lambda done: _after(done or ticket, request.user),
+        invalid=lambda form: _invalid(request, ticket, correction_form=form, parts=parts),
+    )
+
+
+def _invalid(request, ticket, **forms):
+    messages.error(request, _("Nothing was saved. Please correct the marked fields."))
+    return _job_page(request, ticket, **forms)
