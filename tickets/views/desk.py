@@ -1,4 +1,4 @@
-from html import escape
+import functools
 
 from django.conf import settings
 from django.contrib import messages
@@ -6,9 +6,10 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView
@@ -110,44 +111,33 @@ class TicketListView(PermissionMixin, FilterView):
         return ctx
 
 
-# One row of the desk. Written by Python, not by the template: 25 rows of ~15 template variables
-# cost more than all of the page's queries. Every value is escaped by `desk_rows`.
-_DESK_ROW = (
-    '<tr data-href="{url}">'
-    '<td class="nowrap"><a class="row-link" href="{url}">{number}</a></td>'
-    '<td class="nowrap"><span class="status-badge status-{tone}">{state}</span></td>'
-    '<td class="nowrap"><span class="priority priority-{priority}">{priority_label}</span></td>'
-    '<td class="cell-text">{customer}{serial}</td>'
-    '<td class="nowrap">{service_type}</td>'
-    '<td class="cell-text">{problem}</td>'
-    '<td class="nowrap">{engineer}</td>'
-    '<td class="nowrap">{sla}</td>'
-    '<td class="nowrap">{requested}</td>'
-    '<td class="nowrap">{created}</td>'
-    "</tr>"
-)
-_DESK_SERIAL = '<div class="cell-muted small">{}</div>'
-_DESK_SLA = (
-    '<span class="sla sla-{light}" title="{title}"><span class="sla-dot" aria-hidden="true">'
-    '</span> {label} <span class="sla-due">{due}</span></span>'
-)
-_NOTHING = '<span class="cell-muted">—</span>'
+@functools.cache
+def _pills(language):
+    """Every state's and priority's pill (templates/tickets/_state.html, _priority.html) in
+    this language, rendered once per process: an include per row and column cost the desk
+    more than a millisecond."""
+    states = {
+        value: render_to_string("tickets/_state.html", {"tone": STATE_TONES[value], "label": label})
+        for value, label in State.choices
+    }
+    priorities = {
+        value: render_to_string("tickets/_priority.html", {"priority": value, "label": label})
+        for value, label in Priority.choices
+    }
+    return states, priorities
 
 
 def desk_rows(tickets):
-    """The desk's rows as HTML, one string per ticket (`tickets`: named tuples of
-    TicketListView.row_fields). Names, labels and local times are looked up here once per page:
-    choice labels, engineers and problem types from memory, customers and units in one query
-    each."""
+    """The desk's rows as plain dicts of text (`tickets`: named tuples of
+    TicketListView.row_fields) for templates/tickets/ticket_list.html. Names, labels and local
+    times are looked up here once per page: choice labels, engineers and problem types from
+    memory, customers and units in one query each; the template only places them."""
     now = timezone.now()
     detail = reverse("tickets:detail", args=[0]).removesuffix("0/")
-    next_due = _("Next due")
     # Choice labels once per page: get_FOO_display() rebuilds and translates them every time.
-    states, priorities, kinds = (
-        {value: escape(str(label)) for value, label in choices.choices}
-        for choices in (State, Priority, ServiceType)
-    )
-    lights = {value: escape(str(label)) for value, label in Light.LABELS.items()}
+    kinds = {value: str(label) for value, label in ServiceType.choices}
+    states, priorities = _pills(get_language())
+    lights = {value: str(label) for value, label in Light.LABELS.items()}
     # Engineers' and problem types' names from the desk's cached short lists (an engineer who
     # has left is not in them: those few are read).
     lists = short_lists()
@@ -170,38 +160,32 @@ def desk_rows(tickets):
     rows = []
     for t in tickets:
         tone = light(t, now)
+        sla = None
         if tone:
             due = timezone.localtime(t.sla_due)
-            sla = _DESK_SLA.format(
-                light=tone,
-                title=escape(f"{next_due} {due:%Y-%m-%d %H:%M}"),
-                label=lights[tone],
-                due=f"{due:%m-%d %H:%M}",
-            )
-        else:
-            sla = _NOTHING
-        serial = serials.get(t.equipment_id)
-        problem = problems.get(str(t.problem_type_id)) if t.problem_type_id else None
-        engineer = engineers.get(str(t.engineer_id)) if t.engineer_id else None
+            sla = {
+                "light": tone,
+                "label": lights[tone],
+                "due_at": f"{due:%Y-%m-%d %H:%M}",
+                "due": f"{due:%m-%d %H:%M}",
+            }
         rows.append(
-            _DESK_ROW.format(
-                url=f"{detail}{t.pk}/",
-                number=escape(t.number),
-                tone=STATE_TONES[t.state],
-                state=states[t.state],
-                priority=t.priority,
-                priority_label=priorities[t.priority],
-                customer=escape(customers.get(t.customer_id, "")),
-                serial=_DESK_SERIAL.format(escape(serial)) if serial else "",
-                service_type=kinds[t.service_type],
-                problem=escape(problem) if problem else _NOTHING,
-                engineer=escape(engineer) if engineer else _NOTHING,
-                sla=sla,
-                requested=f"{t.requested_date:%Y-%m-%d}" if t.requested_date else "—",
-                created=f"{timezone.localtime(t.created_at):%m-%d %H:%M}",
-            )
+            {
+                "url": f"{detail}{t.pk}/",
+                "number": t.number,
+                "state": states[t.state],
+                "priority": priorities[t.priority],
+                "customer": customers.get(t.customer_id, ""),
+                "serial": serials.get(t.equipment_id),
+                "service_type": kinds[t.service_type],
+                "problem": problems.get(str(t.problem_type_id)) if t.problem_type_id else None,
+                "engineer": engineers.get(str(t.engineer_id)) if t.engineer_id else None,
+                "sla": sla,
+                "requested": f"{t.requested_date:%Y-%m-%d}" if t.requested_date else "—",
+                "created": f"{timezone.localtime(t.created_at):%m-%d %H:%M}",
+            }
         )
-    return mark_safe("".join(rows))  # noqa: S308 (every value above is escaped or ours)
+    return rows
 
 
 def _queue_counts():
@@ -317,11 +301,13 @@ def _join(ticket, relations):
 
 
 def _timeline(ticket):
-    """Transitions, visits and revisits of a ticket, oldest first, in a fixed number of queries.
+    """Transitions, visits and revisits of a ticket, oldest first, in a fixed number of queries;
+    and the visits.
 
-    Each event is (kind, at, item, local time in ISO, local time as shown, HTML or ""). The
-    transitions, most of a long timeline, come written (`_transition_html`): their template took
-    longer than all of the page's queries.
+    Each event is a dict for templates/tickets/_timeline.html: kind, at, the local time in ISO
+    and as shown, and the visit or revisit (`item`), or a transition's label, states, actor,
+    reason and corrected hours as text. The ticket page keeps the rendered timeline in the cache
+    by ticket, version and language.
     """
     # Plain rows, the actors' names only: building a transition and its user per event cost more
     # than the query.
@@ -332,14 +318,22 @@ def _timeline(ticket):
     events += [("visit", v.finished_at or v.checked_in_at, v) for v in visits]
     events += [("revisit", r.at, r) for r in revisits]
     events.sort(key=lambda e: e[1])
-    system = escape(_("System"))
-    states = {value: escape(str(label)) for value, label in State.choices}
+    system = _("System")
+    states = {value: str(label) for value, label in State.choices}
     timed = []
     for kind, at, item in events:
         local = timezone.localtime(at)
-        iso, text = local.isoformat(), f"{local:%Y-%m-%d %H:%M}"
-        html = _transition_html(item, system, states, iso, text) if kind == "transition" else ""
-        timed.append((kind, at, item, iso, text, html))
+        event = {
+            "kind": kind,
+            "at": at,
+            "iso": local.isoformat(),
+            "text": f"{local:%Y-%m-%d %H:%M}",
+        }
+        if kind == "transition":
+            event.update(_transition(item, system, states))
+        else:
+            event["item"] = item
+        timed.append(event)
     return timed, visits
 
 
@@ -358,34 +352,24 @@ _LOG_FIELDS = [
 ]
 
 
-def _transition_html(t, system, states, iso, text):
-    """One transition of the timeline (a row of _LOG_FIELDS) as its whole <li>."""
-    label = ACTION_LABELS.get(t.action, t.action)
-    parts = [
-        f'<li class="timeline-item timeline-transition"><time datetime="{iso}">{text}</time>'
-        f"<div><strong>{escape(str(label))}</strong>"
-    ]
-    if t.source and t.source != t.target:
-        parts.append(
-            f' <span class="text-body-secondary small">{states.get(t.source, t.source)} → '
-            f"{states.get(t.target, t.target)}</span>"
-        )
-    name = user_name(
-        t.actor__display_name, t.actor__first_name, t.actor__last_name, t.actor__username
-    )
-    actor = escape(name) if t.actor_id else system
-    parts.append(f' <span class="text-body-secondary small">· {actor}</span></div>')
-    if t.reason:
-        parts.append(f'<div class="small">{escape(t.reason)}</div>')
+def _transition(t, system, states):
+    """What the timeline shows of a transition (a row of _LOG_FIELDS), as text."""
+    moved = t.source and t.source != t.target
     before = (t.data or {}).get("before")
-    if before:
-        hours = _("Hours %(b)s → %(a)s") % {
-            "b": before.get("labour_hours"),
-            "a": (t.data.get("after") or {}).get("labour_hours"),
-        }
-        parts.append(f'<div class="small text-body-secondary">{escape(hours)}</div>')
-    parts.append("</li>")
-    return mark_safe("".join(parts))  # noqa: S308 (every value above is escaped)
+    return {
+        "label": str(ACTION_LABELS.get(t.action, t.action)),
+        "source": states.get(t.source, t.source) if moved else "",
+        "target": states.get(t.target, t.target) if moved else "",
+        "actor": user_name(
+            t.actor__display_name, t.actor__first_name, t.actor__last_name, t.actor__username
+        )
+        if t.actor_id
+        else system,
+        "reason": t.reason,
+        "hours": (before.get("labour_hours"), (t.data.get("after") or {}).get("labour_hours"))
+        if before
+        else None,
+    }
 
 
 @login_required
@@ -399,7 +383,6 @@ def ticket_detail(request, pk):
     )
     _join(ticket, ("engineer", "problem_type", "service_point"))
     _join(ticket, ("product", "created_by", "agreement", "calendar"))
-    events, visits = _timeline(ticket)
     actions = services.available_actions(ticket, request.user)
     choose_engineer = any(action.needs_engineer for action in actions)
     priority_form = None
@@ -415,8 +398,8 @@ def ticket_detail(request, pk):
         "tickets/ticket_detail.html",
         {
             "ticket": ticket,
-            "events": events,
-            "visits": visits,
+            # Called by the template only when the timeline is not in the cache.
+            "events": lambda: _timeline(ticket)[0],
             "actions": actions,
             "engineer_options": mark_selected(engineer_options(), "") if choose_engineer else "",
             "revisit_form": revisit_form,
@@ -591,7 +574,7 @@ def work_order(request, pk):
         {
             "ticket": ticket,
             "visits": visits,
-            "revisits": [e[2] for e in events if e[0] == "revisit"],
+            "revisits": [e["item"] for e in events if e["kind"] == "revisit"],
             "qr": qr_svg(public_url),
             "public_url": public_url,
             "printed_at": timezone.now(),
