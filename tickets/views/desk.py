@@ -18,7 +18,6 @@ from django_filters.views import FilterView
 from aftersales.access import PermissionMixin
 from aftersales.caching import per_language, remembered
 from aftersales.lib.actions import run_action, safe_next
-from aftersales.lib.html import mark_selected, options_html
 from aftersales.lib.pagination import CappedPaginator
 from aftersales.lib.qr import qr_svg
 from aftersales.models import User, user_name
@@ -205,17 +204,23 @@ _SELECTS_SKIPPED = {"q", "requested", "created", "customer"}
 
 
 def _select_boxes(form):
-    """(name, label, options as HTML) per select box of the desk's filter.
+    """(name, label, options) per select box of the desk's filter, `options` rendered by
+    templates/includes/options.html.
 
-    The options are written once per language and kept in the cache with the short lists they
-    come from (tickets.filters.short_lists); a request only marks its choice selected. Written by
-    a template, ~300 options (engineers, service points, problem types) cost more than all of the
-    page's queries.
+    The boxes' choices, and their options with none chosen, are kept in the cache per language
+    with the short lists they come from (tickets.filters.short_lists): rendered on every
+    request, ~300 options (engineers, service points, problem types) cost more than all of the
+    page's queries. Only a box with a choice made is rendered again.
     """
     boxes = remembered(per_language("desk-selects"), lambda: _desk_selects(form))
-    return [
-        (name, label, mark_selected(options, form[name].value())) for name, label, options in boxes
-    ]
+    selects = []
+    for name, label, blank, options, unchosen in boxes:
+        current = form[name].value()
+        if current not in ("", None):
+            context = {"groups": [("", options)], "blank": blank, "current": str(current)}
+            unchosen = render_to_string("includes/options.html", context)
+        selects.append((name, label, unchosen))
+    return selects
 
 
 def _desk_selects(form):
@@ -225,7 +230,10 @@ def _desk_selects(form):
             continue
         options = [(str(v), str(t)) for v, t in field.choices if v not in ("", None)]
         blank = _("All: %(name)s") % {"name": field.label}
-        boxes.append((name, str(field.label), options_html(options, blank=blank)))
+        unchosen = render_to_string(
+            "includes/options.html", {"groups": [("", options)], "blank": blank, "current": ""}
+        )
+        boxes.append((name, str(field.label), blank, options, unchosen))
     return boxes
 
 
@@ -401,7 +409,7 @@ def ticket_detail(request, pk):
             # Called by the template only when the timeline is not in the cache.
             "events": lambda: _timeline(ticket)[0],
             "actions": actions,
-            "engineer_options": mark_selected(engineer_options(), "") if choose_engineer else "",
+            "engineer_options": engineer_options() if choose_engineer else "",
             "revisit_form": revisit_form,
             "priority_form": priority_form,
             "targets": sla_rows(ticket),
