@@ -212,7 +212,8 @@ def _select_boxes(form):
     request, ~300 options (engineers, service points, problem types) cost more than all of the
     page's queries. Only a box with a choice made is rendered again.
     """
-    boxes = remembered(per_language("desk-selects"), lambda: _desk_selects(form))
+    # Not "desk-selects", the name of these entries when they held three values each.
+    boxes = remembered(per_language("desk-boxes"), lambda: _desk_selects(form))
     selects = []
     for name, label, blank, options, unchosen in boxes:
         current = form[name].value()
