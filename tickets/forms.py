@@ -93,8 +93,9 @@ class EngineerChoiceField(forms.ModelChoiceField):
 
 
 # The cache entry of the engineer select box of the ticket page; aftersales.signals forgets it
-# when an engineer, a profile or a service point changes.
-ENGINEER_CHOICES = "engineer-choices"
+# when an engineer, a profile or a service point changes. (Not "engineer-choices": that entry
+# held a plain string, which the template would now escape.)
+ENGINEER_CHOICES = "engineer-options"
 
 
 def engineer_options():
