@@ -1,8 +1,10 @@
 import functools
+import uuid
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.cache import cache
 from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,7 +18,7 @@ from django.views.generic import ListView
 from django_filters.views import FilterView
 
 from aftersales.access import PermissionMixin
-from aftersales.caching import per_language, remembered
+from aftersales.caching import TIMEOUT, per_language, remembered
 from aftersales.lib.actions import run_action, safe_next
 from aftersales.lib.pagination import CappedPaginator
 from aftersales.lib.qr import qr_svg
@@ -210,17 +212,33 @@ def _select_boxes(form):
     The boxes' choices, and their options with none chosen, are kept in the cache per language
     with the short lists they come from (tickets.filters.short_lists): rendered on every
     request, ~300 options (engineers, service points, problem types) cost more than all of the
-    page's queries. Only a box with a choice made is rendered again.
+    page's queries. A box with a choice made is kept too, under the entry's own token: when
+    the boxes are forgotten, those are never read again.
     """
     # Not "desk-selects", the name of these entries when they held three values each.
-    boxes = remembered(per_language("desk-boxes"), lambda: _desk_selects(form))
+    token, boxes = remembered(per_language("desk-boxes"), lambda: _desk_selects(form))
+    chosen = {}  # name: (value, its cache key; None for a value that is not a choice)
+    for name, _label, _blank, options, _unchosen in boxes:
+        value = form[name].value()
+        if value not in ("", None):
+            value = str(value)
+            known = value in dict(options)
+            chosen[name] = (value, f"desk-box:{token}:{name}:{value}" if known else None)
+    keys = [key for _value, key in chosen.values() if key]
+    rendered = cache.get_many(keys) if keys else {}
     selects = []
     for name, label, blank, options, unchosen in boxes:
-        current = form[name].value()
-        if current not in ("", None):
-            context = {"groups": [("", options)], "blank": blank, "current": str(current)}
-            unchosen = render_to_string("includes/options.html", context)
-        selects.append((name, label, unchosen))
+        if name not in chosen:
+            selects.append((name, label, unchosen))
+            continue
+        value, key = chosen[name]
+        html = rendered.get(key)
+        if html is None:
+            context = {"groups": [("", options)], "blank": blank, "current": value}
+            html = render_to_string("includes/options.html", context)
+            if key:
+                cache.set(key, html, TIMEOUT)
+        selects.append((name, label, html))
     return selects
 
 
@@ -235,7 +253,7 @@ def _desk_selects(form):
             "includes/options.html", {"groups": [("", options)], "blank": blank, "current": ""}
         )
         boxes.append((name, str(field.label), blank, options, unchosen))
-    return boxes
+    return uuid.uuid4().hex, boxes
 
 
 # Entry ------------------------------------------------------------------------------------------
