@@ -1,3 +1,10 @@
+"""The office's pages: the dispatcher desk, entry, the ticket page and its actions, the revisit
+queue, the service manager's queues and the work order.
+
+Tickets come through `tickets.access` (a ticket the person may not see is a 404); every action
+posts a form to a service through `aftersales.lib.actions.run_action`.
+"""
+
 import functools
 import uuid
 

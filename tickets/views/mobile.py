@@ -1,8 +1,9 @@
 """The field engineer's pages, made for a phone: my jobs, one job, and what I do on it.
 
-An engineer sees only the tickets assigned to them (anything else is a 404). Every change goes
-through `tickets.services`; a refusal (stale page, wrong state, someone else's job) becomes a
-message and changes nothing.
+An engineer sees only the tickets assigned to them (`tickets.access.engineer_job`; anything
+else is a 404). Every change goes through `tickets.services` (by way of
+`aftersales.lib.actions.run_action`); a refusal (stale page, wrong state, someone else's job)
+becomes a message and changes nothing.
 """
 
 from django.conf import settings
