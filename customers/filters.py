@@ -5,7 +5,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.lib.filters import style_filter_form  # noqa: F401 (tickets.views imports it from here)
 from aftersales.models import ProductLine, Region
 
 from .models import (

@@ -96,7 +96,8 @@ class TicketSearch:
     than the page needs. One OR instead makes PostgreSQL read every match to sort them, or
     walk the newest tickets of the whole table until it has found a page.
 
-    It is what the desk's paginator pages through: `count(cap)` and slices.
+    It is what the desk's paginator (aftersales.lib.pagination.CappedPaginator) pages through:
+    `capped_count(cap)` and slices.
     """
 
     model = Ticket
@@ -113,7 +114,7 @@ class TicketSearch:
         ]
         return branches[0].union(*branches[1:], all=ordered)
 
-    def count(self, cap):
+    def capped_count(self, cap):
         """How many tickets match, counted up to `cap` + 1."""
         return self._ids(cap + 1, ordered=False).count()
 

@@ -1,10 +1,9 @@
 from django import forms
+from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.caching import per_language, remembered
-from aftersales.lib.html import options_html
 from aftersales.models import EngineerProfile
 from customers.models import Priority
 
@@ -94,12 +93,14 @@ class EngineerChoiceField(forms.ModelChoiceField):
 
 
 # The cache entry of the engineer select box of the ticket page; aftersales.signals forgets it
-# when an engineer, a profile or a service point changes.
-ENGINEER_CHOICES = "engineer-choices"
+# when an engineer, a profile or a service point changes. (Not "engineer-choices": that entry
+# held a plain string, which the template would now escape.)
+ENGINEER_CHOICES = "engineer-options"
 
 
 def engineer_options():
-    """The engineer select box's options as HTML, grouped by service point, none selected.
+    """The engineer select box's options (templates/includes/options.html), grouped by service
+    point, the blank one chosen.
 
     Kept in the cache per language: written by the form's widget for ~200 engineers, they took
     longer than everything else on the ticket page.
@@ -113,13 +114,8 @@ def _engineer_options():
         profile = getattr(user, "engineer_profile", None)
         point = profile.service_point.name if profile else ""
         groups.setdefault(point, []).append((str(user.pk), engineer_label(user)))
-    parts = [f'<option value="">{escape(_("Choose an engineer"))}</option>']
-    for point, options in groups.items():
-        if point:
-            parts.append(f'<optgroup label="{escape(point)}">{options_html(options)}</optgroup>')
-        else:
-            parts.append(options_html(options))
-    return "".join(parts)
+    context = {"groups": list(groups.items()), "blank": _("Choose an engineer"), "current": ""}
+    return render_to_string("includes/options.html", context)
 
 
 class ActionForm(forms.Form):

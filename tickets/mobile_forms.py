@@ -336,6 +336,10 @@ class _VisitCostsForm(forms.ModelForm):
             "other_fee": forms.NumberInput(attrs=_MONEY),
         }
 
+    def record(self):
+        """The visit's cleaned values by field name, for the services (which save them)."""
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
 
 class VisitForm(_VisitCostsForm):
     """The visit record at the end of a visit; the button pressed says resolved or not."""

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import mobile
+from .views import mobile
 
 app_name = "mobile"
 urlpatterns = [

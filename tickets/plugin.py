@@ -63,7 +63,7 @@ BEAT_SCHEDULE = {
 
 # Cache entries built from engineers, service points or users (the desk's and the ticket
 # page's select boxes): forgotten when any of those changes.
-PEOPLE_CACHES = ("desk-choices:*", "desk-selects:*", "engineer-choices:*")
+PEOPLE_CACHES = ("desk-choices:*", "desk-boxes:*", "engineer-options:*")
 
 
 def seed_demo(out):

@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from . import views
+from .views import public
 
 urlpatterns = [
-    path("t/<str:token>/", views.ticket_public, name="ticket_public"),
+    path("t/<str:token>/", public.ticket_public, name="ticket_public"),
 ]

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
 from aftersales.caching import forget
+from aftersales.lib.actions import Refused
 from aftersales.models import User
 from aftersales.notifications import Text, notify
 from customers.models import Priority, ProductModel
@@ -40,7 +41,7 @@ from .models import (
 )
 
 
-class ActionRefused(Exception):
+class ActionRefused(Refused):
     """An action that cannot be taken now; the message is for the user, in their language."""
 
 
@@ -296,11 +297,16 @@ def current_visit(ticket):
     return ticket.visits.filter(round=ticket.round, result=Visit.Result.OPEN).last()
 
 
-def finish_visit(ticket, actor, *, version, form, parts, photos, signature, resolved, reason=""):
-    """Save the visit record and report the ticket resolved or not resolved, all or nothing."""
+def finish_visit(ticket, actor, *, version, record, parts, photos, signature, resolved, reason=""):
+    """Save the visit record and report the ticket resolved or not resolved, all or nothing.
+
+    `record`: the visit's values by field name (work done, hours, fees, charging); `parts`:
+    (name, quantity) pairs; `photos`: uploaded images; `signature`: an image file or None.
+    """
 
     def save_record(t):
-        visit = form.instance
+        for name, value in record.items():
+            setattr(visit, name, value)
         visit.result = Visit.Result.RESOLVED if resolved else Visit.Result.UNRESOLVED
         visit.finished_at = timezone.now()
         if signature is not None:
@@ -340,18 +346,22 @@ def last_resolved_visit(ticket):
     return ticket.visits.filter(result=Visit.Result.RESOLVED).order_by("-round", "-id").first()
 
 
-def correct_visit(ticket, actor, *, version, form, parts):
-    """The engineer corrects hours, fees and parts after a send-back; before/after are logged."""
+def correct_visit(ticket, actor, *, version, record, parts):
+    """The engineer corrects hours, fees and parts of the last resolved visit after a send-back
+    (`record`: its values by field name; `parts`: (name, quantity) pairs); before/after are
+    logged."""
     visit = last_resolved_visit(ticket)
-    if visit is None or form.instance.pk != visit.pk:
+    if visit is None:
         raise ActionRefused(_("There is no visit record to correct."))
-    before = _visit_facts(Visit.objects.get(pk=visit.pk))
+    before = _visit_facts(visit)
 
     def save(t):
-        form.instance.save()
-        _save_parts(form.instance, parts)
-        visit_recorded.send(Visit, visit=form.instance, parts=parts, actor=actor, corrected=True)
-        return {"before": before, "after": _visit_facts(form.instance)}
+        for name, value in record.items():
+            setattr(visit, name, value)
+        visit.save()
+        _save_parts(visit, parts)
+        visit_recorded.send(Visit, visit=visit, parts=parts, actor=actor, corrected=True)
+        return {"before": before, "after": _visit_facts(visit)}
 
     return perform(ticket, "correct", actor, version=version, then=save)
 

@@ -94,6 +94,37 @@ def test_satisfied_revisit_closes(dispatcher, engineer, revisit_agent, revisit_a
     assert (row.action, row.actor, row.data["score"]) == ("close_satisfied", revisit_agent, 5)
 
 
+def test_revisit_follows_next_within_the_site(dispatcher, engineer, revisit_agent_client):
+    ticket = ticket_in_state(State.PROCESSED, dispatcher=dispatcher, engineer=engineer)
+    response = revisit_agent_client.post(
+        reverse("tickets:revisit", args=[ticket.pk]),
+        {
+            "version": ticket.version,
+            "outcome": "satisfied",
+            "score": 5,
+            "next": reverse("tickets:list") + "?state=processed",
+        },
+    )
+    assert response.url == reverse("tickets:list") + "?state=processed"
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/x", "//evil.example/x", "/\\evil.example", "javascript:1"]
+)
+def test_revisit_ignores_a_next_outside_the_site(
+    dispatcher, engineer, revisit_agent_client, target
+):
+    ticket = ticket_in_state(State.PROCESSED, dispatcher=dispatcher, engineer=engineer)
+    response = revisit_agent_client.post(
+        reverse("tickets:revisit", args=[ticket.pk]),
+        {"version": ticket.version, "outcome": "satisfied", "score": 5, "next": target},
+    )
+    ticket.refresh_from_db()
+    assert ticket.state == State.CLOSED  # recorded all the same
+    assert response.status_code == 302
+    assert response.url == reverse("tickets:revisit_queue")
+
+
 def test_revisit_needs_score_and_reason(dispatcher, engineer, revisit_agent_client):
     ticket = ticket_in_state(State.PROCESSED, dispatcher=dispatcher, engineer=engineer)
     response = revisit_agent_client.post(

@@ -176,7 +176,7 @@ def test_closed_ticket_sent_back_is_an_open_job(client_for, dispatcher, engineer
 
 
 def test_done_tab_pages_without_counting(client_for, dispatcher, engineer, monkeypatch):
-    from tickets import mobile
+    from tickets.views import mobile
 
     monkeypatch.setattr(mobile, "DONE_PAGE_SIZE", 2)
     for _i in range(3):

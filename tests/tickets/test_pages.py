@@ -94,6 +94,32 @@ def test_new_engineers_and_problem_types_show_in_the_select_boxes_at_once(
     assert f'<option value="{newcomer.pk}">新来的工程师 · ' in html
 
 
+def test_a_chosen_select_box_is_forgotten_with_the_others(
+    dispatcher, dispatcher_client, engineer, make_user
+):
+    desk = reverse("tickets:list")
+    chosen = {"engineer": engineer.pk}
+    dispatcher_client.get(desk, chosen)  # remembered now, with the engineer chosen
+    newcomer = make_user(Role.ENGINEER, username="newcomer", display_name="新来的工程师")
+    EngineerProfileFactory(user=newcomer)
+    html = dispatcher_client.get(desk, chosen).content.decode()
+    assert f'<option value="{newcomer.pk}">新来的工程师</option>' in html
+    assert f'<option value="{engineer.pk}" selected>' in html
+
+
+def test_the_remembered_timeline_follows_every_change(dispatcher, dispatcher_client):
+    ticket = enter_ticket(dispatcher)
+    url = reverse("tickets:detail", args=[ticket.pk])
+    first = count_queries(dispatcher_client, url)
+    with capture_queries() as queries:
+        html = dispatcher_client.get(url).content.decode()
+        assert "客户要求改期" not in html.split('id="timeline"')[1]
+    assert len(queries) < first  # the timeline came from the cache
+    services.perform(ticket, "suspend", dispatcher, reason="客户要求改期")
+    timeline = dispatcher_client.get(url).content.decode().split('id="timeline"')[1]
+    assert "客户要求改期" in timeline
+
+
 def test_the_desk_marks_the_chosen_filters(dispatcher, dispatcher_client, engineer):
     html = dispatcher_client.get(
         reverse("tickets:list"), {"engineer": engineer.pk, "state": "assigned"}

@@ -1,9 +1,9 @@
 """On PostgreSQL, the desk's per-filter indexes carry the other filter columns (INCLUDE).
 
-The desk counts the matches of its filters, up to 1,001 (tickets.views.CappedPaginator). With
-two filters, say an engineer's repairs, PostgreSQL read the engineer's every ticket from the
-table to test its service type (1,700 pages, 5 ms at a million tickets); with the columns in
-the index it counts from the index alone. The same indexes serve the page itself as before.
+The desk counts the matches of its filters, up to 1,001
+(aftersales.lib.pagination.CappedPaginator). With two filters, say an engineer's repairs,
+PostgreSQL read the engineer's every ticket from the table to test its service type (1,700
+pages, 5 ms at a million tickets); with the columns in the index it counts from the index alone. The same indexes serve the page itself as before.
 
 The indexes keep their names and columns, so Django's view of the model does not change; other
 databases keep the plain indexes.

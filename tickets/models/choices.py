@@ -28,7 +28,7 @@ OPEN_STATES = [
     State.LOCKED,
 ]
 FINISHED_STATES = [State.CLOSED, State.VERIFIED, State.CANCELLED]
-# The cache entry of the desk's queue counts (tickets.views); every state change forgets it.
+# The cache entry of the desk's queue counts (tickets.views.desk); every state change forgets it.
 QUEUE_COUNTS = "queue-counts"
 # The colour of each state's badge (see .status-badge in css/app.css).
 STATE_TONES = {

@@ -1,8 +1,9 @@
 """The field engineer's pages, made for a phone: my jobs, one job, and what I do on it.
 
-An engineer sees only the tickets assigned to them (anything else is a 404). Every change goes
-through `tickets.services`; a refusal (stale page, wrong state, someone else's job) becomes a
-message and changes nothing.
+An engineer sees only the tickets assigned to them (`tickets.access.engineer_job`; anything
+else is a 404). Every change goes through `tickets.services` (by way of
+`aftersales.lib.actions.run_action`); a refusal (stale page, wrong state, someone else's job)
+becomes a message and changes nothing.
 """
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,11 +20,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_fsm import has_transition_perm
 
+from aftersales.lib.actions import run_action
 from customers.models import Priority
 
-from . import services
-from .mobile_forms import ActionForm, CorrectionForm, VisitForm, part_formset
-from .models import State, Ticket
+from .. import services
+from ..access import engineer_job, engineer_jobs
+from ..mobile_forms import ActionForm, CorrectionForm, VisitForm, part_formset
+from ..models import State, Ticket
 
 # The buttons of the job page; visits and corrections have their own forms.
 JOB_ACTIONS = ("accept", "check_in", "decline")
@@ -43,11 +46,6 @@ _PRIORITY_RANK = Case(
 def _engineer_view(view):
     """Login first (redirect), then the engineer's permission (403)."""
     return login_required(permission_required("tickets.work_ticket", raise_exception=True)(view))
-
-
-def _mine(user):
-    """The tickets this engineer works on; office roles opening /m/ see only their own too."""
-    return Ticket.objects.visible_to(user).filter(engineer=user)
 
 
 def _today_q(today):
@@ -104,7 +102,7 @@ def job_list(request):
     if tab not in TABS:
         tab = "today"
     today = timezone.localdate()
-    mine = _mine(request.user)
+    mine = engineer_jobs(request.user)
     # One query for both counters, over the engineer's open slice of the (engineer, state)
     # index: never the thousands of finished jobs of a long-serving engineer.
     counts = mine.filter(state__in=_OPEN_JOB_STATES).aggregate(
@@ -166,26 +164,18 @@ def job_list(request):
     )
 
 
-def _get_job(user, pk, related=False):
-    qs = _mine(user)
-    if related:
-        qs = _job_rows(qs).select_related(
-            "contact", "service_point", "problem_type", "equipment__product_model"
-        )
-    return get_object_or_404(qs, pk=pk)
+def _job_page_rows():
+    # What the job page shows of a job, joined: the customer, unit, contact and the short lists.
+    return _job_rows(Ticket.objects).select_related(
+        "contact", "service_point", "problem_type", "equipment__product_model"
+    )
 
 
 def _after(ticket, user):
     """Back to the job while it is still mine, else to my list (declined, not resolved)."""
     if ticket.engineer_id == user.pk:
-        return redirect("mobile:job", pk=ticket.pk)
-    return redirect("mobile:jobs")
-
-
-def _errors_to_messages(request, form):
-    for errors in form.errors.values():
-        for error in errors:
-            messages.error(request, error)
+        return reverse("mobile:job", args=[ticket.pk])
+    return "mobile:jobs"
 
 
 def _service_address(ticket):
@@ -238,7 +228,7 @@ def _job_page(request, ticket, *, visit_form=None, parts=None, correction_form=N
 
 @_engineer_view
 def job_detail(request, pk):
-    return _job_page(request, _get_job(request.user, pk, related=True))
+    return _job_page(request, engineer_job(request.user, pk, _job_page_rows()))
 
 
 @require_POST
@@ -247,115 +237,103 @@ def job_act(request, pk, action):
     """Accept, decline (with a reason) or check in (with the phone's position when given)."""
     if action not in JOB_ACTIONS:
         raise Http404
-    ticket = _get_job(request.user, pk)
+    ticket = engineer_job(request.user, pk)
     form = ActionForm(request.POST, action=services.ACTIONS[action])
-    if not form.is_valid():
-        _errors_to_messages(request, form)
-        return _after(ticket, request.user)
-    data = form.cleaned_data
-    try:
+
+    def act(data):
         if action == "check_in":
-            ticket = services.check_in(
+            return services.check_in(
                 ticket,
                 request.user,
                 version=data["version"],
                 latitude=data["latitude"],
                 longitude=data["longitude"],
             )
-        else:
-            ticket = services.perform(
-                ticket, action, request.user, version=data["version"], reason=data["reason"]
-            )
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
-        return _after(ticket, request.user)
-    if action == "check_in":
-        if data["latitude"] is None:
-            messages.success(request, _("Checked in (the phone gave no location)."))
-        else:
-            messages.success(request, _("Checked in with your location."))
-    elif action == "accept":
-        messages.success(request, _("You accepted %(number)s.") % {"number": ticket.number})
-    else:
-        messages.success(
-            request,
-            _("You declined %(number)s; it goes back to the dispatcher.")
-            % {"number": ticket.number},
+        return services.perform(
+            ticket, action, request.user, version=data["version"], reason=data["reason"]
         )
-    return _after(ticket, request.user)
+
+    def said(done):
+        if action == "check_in":
+            if form.cleaned_data["latitude"] is None:
+                return _("Checked in (the phone gave no location).")
+            return _("Checked in with your location.")
+        if action == "accept":
+            return _("You accepted %(number)s.") % {"number": done.number}
+        return _("You declined %(number)s; it goes back to the dispatcher.") % {
+            "number": done.number
+        }
+
+    return run_action(
+        request, form, act, success=said, after=lambda done: _after(done or ticket, request.user)
+    )
 
 
 @require_POST
 @_engineer_view
 def job_visit(request, pk):
     """Finish the visit: the record, parts, photos and signature, then resolved or not."""
-    ticket = _get_job(request.user, pk, related=True)
+    ticket = engineer_job(request.user, pk, _job_page_rows())
     visit = services.current_visit(ticket) if ticket.state == State.IN_SERVICE else None
     if visit is None or visit.engineer_id != request.user.pk:
         messages.error(request, _("There is no open visit of yours on this service request."))
-        return _after(ticket, request.user)
+        return redirect(_after(ticket, request.user))
     form = VisitForm(request.POST, request.FILES, instance=visit, ticket=ticket)
     parts = part_formset(request.POST)
-    if not (form.is_valid() and parts.is_valid()):
-        messages.error(request, _("Nothing was saved. Please correct the marked fields."))
-        return _job_page(request, ticket, visit_form=form, parts=parts)
-    data = form.cleaned_data
-    try:
-        ticket = services.finish_visit(
+
+    def said(done):
+        number = {"number": done.number}
+        if form.resolved:
+            return _("%(number)s reported resolved.") % number
+        if done.state == State.LOCKED:
+            return messages.WARNING, _(
+                "%(number)s reported not resolved; it is locked for a service manager."
+            ) % number
+        return _("%(number)s reported not resolved; it goes back to the dispatcher.") % number
+
+    return run_action(
+        request,
+        [form, parts],
+        lambda data: services.finish_visit(
             ticket,
             request.user,
             version=data["version"],
-            form=form,
+            record=form.record(),
             parts=parts.lines(),
             photos=data["photos"],
             signature=data["signature"],
             resolved=form.resolved,
             reason=data["reason"],
-        )
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
-        return _after(ticket, request.user)
-    if form.resolved:
-        messages.success(request, _("%(number)s reported resolved.") % {"number": ticket.number})
-    elif ticket.state == State.LOCKED:
-        messages.warning(
-            request,
-            _("%(number)s reported not resolved; it is locked for a service manager.")
-            % {"number": ticket.number},
-        )
-    else:
-        messages.success(
-            request,
-            _("%(number)s reported not resolved; it goes back to the dispatcher.")
-            % {"number": ticket.number},
-        )
-    return _after(ticket, request.user)
+        ),
+        success=said,
+        after=lambda done: _after(done or ticket, request.user),
+        invalid=lambda form: _invalid(request, ticket, visit_form=form, parts=parts),
+    )
 
 
 @require_POST
 @_engineer_view
 def job_correct(request, pk):
     """Correct hours, fees and parts of the last resolved visit after a send-back."""
-    ticket = _get_job(request.user, pk, related=True)
+    ticket = engineer_job(request.user, pk, _job_page_rows())
     visit = services.last_resolved_visit(ticket)
     if visit is None or not ticket.correction_requested:
         messages.error(request, _("Nothing on this service request waits for a correction."))
-        return _after(ticket, request.user)
+        return redirect(_after(ticket, request.user))
     form = CorrectionForm(request.POST, instance=visit)
     parts = part_formset(request.POST, visit=visit)
-    if not (form.is_valid() and parts.is_valid()):
-        messages.error(request, _("Nothing was saved. Please correct the marked fields."))
-        return _job_page(request, ticket, correction_form=form, parts=parts)
-    try:
-        ticket = services.correct_visit(
-            ticket,
-            request.user,
-            version=form.cleaned_data["version"],
-            form=form,
-            parts=parts.lines(),
-        )
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
-    else:
-        messages.success(request, _("Correction saved; the service manager can verify again."))
-    return _after(ticket, request.user)
+    return run_action(
+        request,
+        [form, parts],
+        lambda data: services.correct_visit(
+            ticket, request.user, version=data["version"], record=form.record(), parts=parts.lines()
+        ),
+        success=lambda done: _("Correction saved; the service manager can verify again."),
+        after=lambda done: _after(done or ticket, request.user),
+        invalid=lambda form: _invalid(request, ticket, correction_form=form, parts=parts),
+    )
+
+
+def _invalid(request, ticket, **forms):
+    messages.error(request, _("Nothing was saved. Please correct the marked fields."))
+    return _job_page(request, ticket, **forms)

@@ -1,34 +1,43 @@
-from html import escape
+"""The office's pages: the dispatcher desk, entry, the ticket page and its actions, the revisit
+queue, the service manager's queues and the work order.
+
+Tickets come through `tickets.access` (a ticket the person may not see is a 404); every action
+posts a form to a service through `aftersales.lib.actions.run_action`.
+"""
+
+import functools
+import uuid
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
+from django.core.cache import cache
 from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
-from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView
 from django_filters.views import FilterView
-from django_ratelimit.decorators import ratelimit
 
 from aftersales.access import PermissionMixin
-from aftersales.caching import per_language, remembered
-from aftersales.lib.html import mark_selected, options_html
+from aftersales.caching import TIMEOUT, per_language, remembered
+from aftersales.lib.actions import run_action, safe_next
+from aftersales.lib.filters import FilteredListMixin
+from aftersales.lib.pagination import CappedPaginator
 from aftersales.lib.qr import qr_svg
 from aftersales.models import User, user_name
-from customers.filters import style_filter_form
 from customers.models import Customer, Equipment, Priority, ServiceAgreement
 
-from . import services
-from .filters import TicketFilter, TicketSearch, short_lists
-from .forms import ActionForm, PriorityForm, RevisitForm, TicketForm, engineer_options
-from .models import (
+from .. import services
+from ..access import visible_ticket
+from ..filters import TicketFilter, short_lists
+from ..forms import ActionForm, PriorityForm, RevisitForm, TicketForm, engineer_options
+from ..models import (
     ACTION_LABELS,
     OPEN_STATES,
     QUEUE_COUNTS,
@@ -37,30 +46,10 @@ from .models import (
     ServiceType,
     State,
     Ticket,
-    TicketTransition,
     Visit,
 )
-from .sla import Light, light, sla_rows
-from .slots import ticket_panels
-
-
-class CappedPaginator(Paginator):
-    """Counts at most CAP matching rows (`COUNT` over a `LIMIT`, in no order: the database
-    stops at the CAP+1st match), so a page of a list never costs a count of the whole table;
-    the pager then says "1000+" and the last page is the 40th: no deep OFFSET either. Nobody
-    pages through more than a thousand requests: they filter or search."""
-
-    CAP = 1_000
-
-    @cached_property
-    def count(self):
-        if isinstance(self.object_list, TicketSearch):
-            return self.object_list.count(self.CAP)
-        return self.object_list.order_by()[: self.CAP + 1].count()
-
-    @property
-    def capped(self):
-        return self.count > self.CAP
+from ..sla import Light, light, sla_rows
+from ..slots import ticket_panels
 
 
 def _ticket_rows(qs, *related):
@@ -76,19 +65,12 @@ def _ticket_rows(qs, *related):
     )
 
 
-def _query_string(request):
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
-class TicketListView(PermissionMixin, FilterView):
+class TicketListView(PermissionMixin, FilteredListMixin, FilterView):
     """The dispatcher desk: queues by state with counts, filters, search, sort, pages."""
 
     permission_required = "tickets.view_ticket"
     filterset_class = TicketFilter
     template_name = "tickets/ticket_list.html"
-    paginate_by = settings.PAGE_SIZE
     paginator_class = CappedPaginator
 
     # The columns of templates/tickets/ticket_list.html, read as named tuples (row.number):
@@ -121,54 +103,41 @@ class TicketListView(PermissionMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        style_filter_form(ctx["filter"].form)
         counts = remembered(QUEUE_COUNTS, _queue_counts)
         ctx["queues"] = [(s, State(s).label, counts.get(s, 0)) for s in OPEN_STATES]
         ctx["selects"] = _select_boxes(ctx["filter"].form)
         ctx["rows"] = desk_rows(ctx["object_list"])
         ctx["current_state"] = self.request.GET.get("state", "")
-        ctx["query_string"] = _query_string(self.request)
         return ctx
 
 
-# One row of the desk. Written by Python, not by the template: 25 rows of ~15 template variables
-# cost more than all of the page's queries. Every value is escaped by `desk_rows`.
-_DESK_ROW = (
-    '<tr data-href="{url}">'
-    '<td class="nowrap"><a class="row-link" href="{url}">{number}</a></td>'
-    '<td class="nowrap"><span class="status-badge status-{tone}">{state}</span></td>'
-    '<td class="nowrap"><span class="priority priority-{priority}">{priority_label}</span></td>'
-    '<td class="cell-text">{customer}{serial}</td>'
-    '<td class="nowrap">{service_type}</td>'
-    '<td class="cell-text">{problem}</td>'
-    '<td class="nowrap">{engineer}</td>'
-    '<td class="nowrap">{sla}</td>'
-    '<td class="nowrap">{requested}</td>'
-    '<td class="nowrap">{created}</td>'
-    "</tr>"
-)
-_DESK_SERIAL = '<div class="cell-muted small">{}</div>'
-_DESK_SLA = (
-    '<span class="sla sla-{light}" title="{title}"><span class="sla-dot" aria-hidden="true">'
-    '</span> {label} <span class="sla-due">{due}</span></span>'
-)
-_NOTHING = '<span class="cell-muted">—</span>'
+@functools.cache
+def _pills(language):
+    """Every state's and priority's pill (templates/tickets/_state.html, _priority.html) in
+    this language, rendered once per process: an include per row and column cost the desk
+    more than a millisecond."""
+    states = {
+        value: render_to_string("tickets/_state.html", {"tone": STATE_TONES[value], "label": label})
+        for value, label in State.choices
+    }
+    priorities = {
+        value: render_to_string("tickets/_priority.html", {"priority": value, "label": label})
+        for value, label in Priority.choices
+    }
+    return states, priorities
 
 
 def desk_rows(tickets):
-    """The desk's rows as HTML, one string per ticket (`tickets`: named tuples of
-    TicketListView.row_fields). Names, labels and local times are looked up here once per page:
-    choice labels, engineers and problem types from memory, customers and units in one query
-    each."""
+    """The desk's rows as plain dicts of text (`tickets`: named tuples of
+    TicketListView.row_fields) for templates/tickets/ticket_list.html. Names, labels and local
+    times are looked up here once per page: choice labels, engineers and problem types from
+    memory, customers and units in one query each; the template only places them."""
     now = timezone.now()
     detail = reverse("tickets:detail", args=[0]).removesuffix("0/")
-    next_due = _("Next due")
     # Choice labels once per page: get_FOO_display() rebuilds and translates them every time.
-    states, priorities, kinds = (
-        {value: escape(str(label)) for value, label in choices.choices}
-        for choices in (State, Priority, ServiceType)
-    )
-    lights = {value: escape(str(label)) for value, label in Light.LABELS.items()}
+    kinds = {value: str(label) for value, label in ServiceType.choices}
+    states, priorities = _pills(get_language())
+    lights = {value: str(label) for value, label in Light.LABELS.items()}
     # Engineers' and problem types' names from the desk's cached short lists (an engineer who
     # has left is not in them: those few are read).
     lists = short_lists()
@@ -191,38 +160,32 @@ def desk_rows(tickets):
     rows = []
     for t in tickets:
         tone = light(t, now)
+        sla = None
         if tone:
             due = timezone.localtime(t.sla_due)
-            sla = _DESK_SLA.format(
-                light=tone,
-                title=escape(f"{next_due} {due:%Y-%m-%d %H:%M}"),
-                label=lights[tone],
-                due=f"{due:%m-%d %H:%M}",
-            )
-        else:
-            sla = _NOTHING
-        serial = serials.get(t.equipment_id)
-        problem = problems.get(str(t.problem_type_id)) if t.problem_type_id else None
-        engineer = engineers.get(str(t.engineer_id)) if t.engineer_id else None
+            sla = {
+                "light": tone,
+                "label": lights[tone],
+                "due_at": f"{due:%Y-%m-%d %H:%M}",
+                "due": f"{due:%m-%d %H:%M}",
+            }
         rows.append(
-            _DESK_ROW.format(
-                url=f"{detail}{t.pk}/",
-                number=escape(t.number),
-                tone=STATE_TONES[t.state],
-                state=states[t.state],
-                priority=t.priority,
-                priority_label=priorities[t.priority],
-                customer=escape(customers.get(t.customer_id, "")),
-                serial=_DESK_SERIAL.format(escape(serial)) if serial else "",
-                service_type=kinds[t.service_type],
-                problem=escape(problem) if problem else _NOTHING,
-                engineer=escape(engineer) if engineer else _NOTHING,
-                sla=sla,
-                requested=f"{t.requested_date:%Y-%m-%d}" if t.requested_date else "—",
-                created=f"{timezone.localtime(t.created_at):%m-%d %H:%M}",
-            )
+            {
+                "url": f"{detail}{t.pk}/",
+                "number": t.number,
+                "state": states[t.state],
+                "priority": priorities[t.priority],
+                "customer": customers.get(t.customer_id, ""),
+                "serial": serials.get(t.equipment_id),
+                "service_type": kinds[t.service_type],
+                "problem": problems.get(str(t.problem_type_id)) if t.problem_type_id else None,
+                "engineer": engineers.get(str(t.engineer_id)) if t.engineer_id else None,
+                "sla": sla,
+                "requested": f"{t.requested_date:%Y-%m-%d}" if t.requested_date else "—",
+                "created": f"{timezone.localtime(t.created_at):%m-%d %H:%M}",
+            }
         )
-    return mark_safe("".join(rows))  # noqa: S308 (every value above is escaped or ours)
+    return rows
 
 
 def _queue_counts():
@@ -242,17 +205,40 @@ _SELECTS_SKIPPED = {"q", "requested", "created", "customer"}
 
 
 def _select_boxes(form):
-    """(name, label, options as HTML) per select box of the desk's filter.
+    """(name, label, options) per select box of the desk's filter, `options` rendered by
+    templates/includes/options.html.
 
-    The options are written once per language and kept in the cache with the short lists they
-    come from (tickets.filters.short_lists); a request only marks its choice selected. Written by
-    a template, ~300 options (engineers, service points, problem types) cost more than all of the
-    page's queries.
+    The boxes' choices, and their options with none chosen, are kept in the cache per language
+    with the short lists they come from (tickets.filters.short_lists): rendered on every
+    request, ~300 options (engineers, service points, problem types) cost more than all of the
+    page's queries. A box with a choice made is kept too, under the entry's own token: when
+    the boxes are forgotten, those are never read again.
     """
-    boxes = remembered(per_language("desk-selects"), lambda: _desk_selects(form))
-    return [
-        (name, label, mark_selected(options, form[name].value())) for name, label, options in boxes
-    ]
+    # Not "desk-selects", the name of these entries when they held three values each.
+    token, boxes = remembered(per_language("desk-boxes"), lambda: _desk_selects(form))
+    chosen = {}  # name: (value, its cache key; None for a value that is not a choice)
+    for name, _label, _blank, options, _unchosen in boxes:
+        value = form[name].value()
+        if value not in ("", None):
+            value = str(value)
+            known = value in dict(options)
+            chosen[name] = (value, f"desk-box:{token}:{name}:{value}" if known else None)
+    keys = [key for _value, key in chosen.values() if key]
+    rendered = cache.get_many(keys) if keys else {}
+    selects = []
+    for name, label, blank, options, unchosen in boxes:
+        if name not in chosen:
+            selects.append((name, label, unchosen))
+            continue
+        value, key = chosen[name]
+        html = rendered.get(key)
+        if html is None:
+            context = {"groups": [("", options)], "blank": blank, "current": value}
+            html = render_to_string("includes/options.html", context)
+            if key:
+                cache.set(key, html, TIMEOUT)
+        selects.append((name, label, html))
+    return selects
 
 
 def _desk_selects(form):
@@ -262,13 +248,11 @@ def _desk_selects(form):
             continue
         options = [(str(v), str(t)) for v, t in field.choices if v not in ("", None)]
         blank = _("All: %(name)s") % {"name": field.label}
-        boxes.append((name, str(field.label), options_html(options, blank=blank)))
-    return boxes
-
-
-def _visible_ticket(user, pk, qs=None):
-    # `qs or ...` would evaluate the queryset: every ticket, fetched to test truthiness.
-    return get_object_or_404((Ticket.objects if qs is None else qs).visible_to(user), pk=pk)
+        unchosen = render_to_string(
+            "includes/options.html", {"groups": [("", options)], "blank": blank, "current": ""}
+        )
+        boxes.append((name, str(field.label), blank, options, unchosen))
+    return uuid.uuid4().hex, boxes
 
 
 # Entry ------------------------------------------------------------------------------------------
@@ -343,11 +327,13 @@ def _join(ticket, relations):
 
 
 def _timeline(ticket):
-    """Transitions, visits and revisits of a ticket, oldest first, in a fixed number of queries.
+    """Transitions, visits and revisits of a ticket, oldest first, in a fixed number of queries;
+    and the visits.
 
-    Each event is (kind, at, item, local time in ISO, local time as shown, HTML or ""). The
-    transitions, most of a long timeline, come written (`_transition_html`): their template took
-    longer than all of the page's queries.
+    Each event is a dict for templates/tickets/_timeline.html: kind, at, the local time in ISO
+    and as shown, and the visit or revisit (`item`), or a transition's label, states, actor,
+    reason and corrected hours as text. The ticket page keeps the rendered timeline in the cache
+    by ticket, version and language.
     """
     # Plain rows, the actors' names only: building a transition and its user per event cost more
     # than the query.
@@ -358,14 +344,22 @@ def _timeline(ticket):
     events += [("visit", v.finished_at or v.checked_in_at, v) for v in visits]
     events += [("revisit", r.at, r) for r in revisits]
     events.sort(key=lambda e: e[1])
-    system = escape(_("System"))
-    states = {value: escape(str(label)) for value, label in State.choices}
+    system = _("System")
+    states = {value: str(label) for value, label in State.choices}
     timed = []
     for kind, at, item in events:
         local = timezone.localtime(at)
-        iso, text = local.isoformat(), f"{local:%Y-%m-%d %H:%M}"
-        html = _transition_html(item, system, states, iso, text) if kind == "transition" else ""
-        timed.append((kind, at, item, iso, text, html))
+        event = {
+            "kind": kind,
+            "at": at,
+            "iso": local.isoformat(),
+            "text": f"{local:%Y-%m-%d %H:%M}",
+        }
+        if kind == "transition":
+            event.update(_transition(item, system, states))
+        else:
+            event["item"] = item
+        timed.append(event)
     return timed, visits
 
 
@@ -384,34 +378,24 @@ _LOG_FIELDS = [
 ]
 
 
-def _transition_html(t, system, states, iso, text):
-    """One transition of the timeline (a row of _LOG_FIELDS) as its whole <li>."""
-    label = ACTION_LABELS.get(t.action, t.action)
-    parts = [
-        f'<li class="timeline-item timeline-transition"><time datetime="{iso}">{text}</time>'
-        f"<div><strong>{escape(str(label))}</strong>"
-    ]
-    if t.source and t.source != t.target:
-        parts.append(
-            f' <span class="text-body-secondary small">{states.get(t.source, t.source)} → '
-            f"{states.get(t.target, t.target)}</span>"
-        )
-    name = user_name(
-        t.actor__display_name, t.actor__first_name, t.actor__last_name, t.actor__username
-    )
-    actor = escape(name) if t.actor_id else system
-    parts.append(f' <span class="text-body-secondary small">· {actor}</span></div>')
-    if t.reason:
-        parts.append(f'<div class="small">{escape(t.reason)}</div>')
+def _transition(t, system, states):
+    """What the timeline shows of a transition (a row of _LOG_FIELDS), as text."""
+    moved = t.source and t.source != t.target
     before = (t.data or {}).get("before")
-    if before:
-        hours = _("Hours %(b)s → %(a)s") % {
-            "b": before.get("labour_hours"),
-            "a": (t.data.get("after") or {}).get("labour_hours"),
-        }
-        parts.append(f'<div class="small text-body-secondary">{escape(hours)}</div>')
-    parts.append("</li>")
-    return mark_safe("".join(parts))  # noqa: S308 (every value above is escaped)
+    return {
+        "label": str(ACTION_LABELS.get(t.action, t.action)),
+        "source": states.get(t.source, t.source) if moved else "",
+        "target": states.get(t.target, t.target) if moved else "",
+        "actor": user_name(
+            t.actor__display_name, t.actor__first_name, t.actor__last_name, t.actor__username
+        )
+        if t.actor_id
+        else system,
+        "reason": t.reason,
+        "hours": (before.get("labour_hours"), (t.data.get("after") or {}).get("labour_hours"))
+        if before
+        else None,
+    }
 
 
 @login_required
@@ -420,12 +404,11 @@ def ticket_detail(request, pk):
         if request.user.has_perm("tickets.work_ticket"):
             return redirect("mobile:job", pk=pk)
         raise Http404
-    ticket = _visible_ticket(
+    ticket = visible_ticket(
         request.user, pk, Ticket.objects.select_related("customer", "contact", "equipment")
     )
     _join(ticket, ("engineer", "problem_type", "service_point"))
     _join(ticket, ("product", "created_by", "agreement", "calendar"))
-    events, visits = _timeline(ticket)
     actions = services.available_actions(ticket, request.user)
     choose_engineer = any(action.needs_engineer for action in actions)
     priority_form = None
@@ -441,10 +424,10 @@ def ticket_detail(request, pk):
         "tickets/ticket_detail.html",
         {
             "ticket": ticket,
-            "events": events,
-            "visits": visits,
+            # Called by the template only when the timeline is not in the cache.
+            "events": lambda: _timeline(ticket)[0],
             "actions": actions,
-            "engineer_options": mark_selected(engineer_options(), "") if choose_engineer else "",
+            "engineer_options": engineer_options() if choose_engineer else "",
             "revisit_form": revisit_form,
             "priority_form": priority_form,
             "targets": sla_rows(ticket),
@@ -459,93 +442,63 @@ def ticket_act(request, pk, action):
     """One action button of the ticket page. The service checks state, person and version."""
     if action not in services.ACTIONS:
         raise Http404
-    ticket = _visible_ticket(request.user, pk)
-    form = ActionForm(request.POST, action=services.ACTIONS[action])
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect(_back(request, ticket))
-    data = form.cleaned_data
-    extra = {}
-    if services.ACTIONS[action].needs_engineer:
-        extra["engineer"] = data["engineer"]
-    try:
-        ticket = services.perform(
-            ticket,
-            action,
-            request.user,
-            version=data["version"],
-            reason=data["reason"],
-            **extra,
+    ticket = visible_ticket(request.user, pk)
+
+    def act(data):
+        extra = {"engineer": data["engineer"]} if services.ACTIONS[action].needs_engineer else {}
+        return services.perform(
+            ticket, action, request.user, version=data["version"], reason=data["reason"], **extra
         )
-    except services.ActionRefused as refusal:
-        messages.error(request, str(refusal))
-    else:
-        messages.success(
-            request,
+
+    return run_action(
+        request,
+        ActionForm(request.POST, action=services.ACTIONS[action]),
+        act,
+        success=lambda done: (
             _("%(number)s: %(action)s.")
-            % {"number": ticket.number, "action": services.ACTION_LABELS[action]},
-        )
-    return redirect(_back(request, ticket))
-
-
-def _back(request, ticket):
-    target = request.POST.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return target
-    return ticket.get_absolute_url()
+            % {"number": done.number, "action": services.ACTION_LABELS[action]}
+        ),
+        after=lambda done: safe_next(request, (done or ticket).get_absolute_url()),
+    )
 
 
 @require_POST
 @login_required
 @permission_required("tickets.dispatch_ticket", raise_exception=True)
 def ticket_priority(request, pk):
-    ticket = _visible_ticket(request.user, pk)
-    form = PriorityForm(request.POST)
-    if form.is_valid():
-        try:
-            services.change_priority(
-                ticket,
-                request.user,
-                version=form.cleaned_data["version"],
-                priority=form.cleaned_data["priority"],
-            )
-        except services.ActionRefused as refusal:
-            messages.error(request, str(refusal))
-        else:
-            messages.success(request, _("Priority changed; the SLA due times follow it."))
-    else:
-        messages.error(request, _("Choose a priority."))
-    return redirect(ticket)
+    ticket = visible_ticket(request.user, pk)
+    return run_action(
+        request,
+        PriorityForm(request.POST),
+        lambda data: services.change_priority(
+            ticket, request.user, version=data["version"], priority=data["priority"]
+        ),
+        success=lambda done: _("Priority changed; the SLA due times follow it."),
+        after=lambda done: ticket,
+        invalid=_("Choose a priority."),
+    )
 
 
 @require_POST
 @login_required
 @permission_required("tickets.revisit_ticket", raise_exception=True)
 def ticket_revisit(request, pk):
-    ticket = _visible_ticket(request.user, pk)
-    form = RevisitForm(request.POST)
-    if form.is_valid():
-        try:
-            services.record_revisit(
-                ticket,
-                request.user,
-                version=form.cleaned_data["version"],
-                outcome=form.cleaned_data["outcome"],
-                score=form.cleaned_data["score"],
-                comment=form.cleaned_data["comment"],
-            )
-        except services.ActionRefused as refusal:
-            messages.error(request, str(refusal))
-        else:
-            messages.success(request, _("Revisit recorded."))
-            return redirect(request.POST.get("next") or "tickets:revisit_queue")
-    else:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-    return redirect(ticket)
+    ticket = visible_ticket(request.user, pk)
+    return run_action(
+        request,
+        RevisitForm(request.POST),
+        lambda data: services.record_revisit(
+            ticket,
+            request.user,
+            version=data["version"],
+            outcome=data["outcome"],
+            score=data["score"],
+            comment=data["comment"],
+        ),
+        success=lambda done: _("Revisit recorded."),
+        # Recorded: on to the next call of the queue (or the page it came from); else the ticket.
+        after=lambda done: safe_next(request, "tickets:revisit_queue") if done else ticket,
+    )
 
 
 # Queues -----------------------------------------------------------------------------------------
@@ -562,12 +515,11 @@ def _last_visit_prefetch():
     )
 
 
-class RevisitQueueView(PermissionMixin, ListView):
+class RevisitQueueView(PermissionMixin, FilteredListMixin, ListView):
     """Processed tickets waiting for the revisit call, the longest waiting first."""
 
     permission_required = "tickets.revisit_ticket"
     template_name = "tickets/revisit_queue.html"
-    paginate_by = settings.PAGE_SIZE
     paginator_class = CappedPaginator
 
     def get_queryset(self):
@@ -586,7 +538,6 @@ class RevisitQueueView(PermissionMixin, ListView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["query_string"] = _query_string(self.request)
         ctx["outcomes"] = Revisit.Outcome.choices
         return ctx
 
@@ -620,13 +571,13 @@ def manager_queues(request):
     )
 
 
-# Work order and the customer's view --------------------------------------------------------------
+# Work order --------------------------------------------------------------
 
 
 @login_required
 def work_order(request, pk):
     """The electronic work order (电子工单): every fact, the visit record, the signature, a QR."""
-    ticket = _visible_ticket(
+    ticket = visible_ticket(
         request.user,
         pk,
         _ticket_rows(
@@ -648,51 +599,9 @@ def work_order(request, pk):
         {
             "ticket": ticket,
             "visits": visits,
-            "revisits": [e[2] for e in events if e[0] == "revisit"],
+            "revisits": [e["item"] for e in events if e["kind"] == "revisit"],
             "qr": qr_svg(public_url),
             "public_url": public_url,
             "printed_at": timezone.now(),
-        },
-    )
-
-
-# Milestones a customer sees (no reasons, no internal notes, no people's names but the engineer).
-PUBLIC_ACTIONS = {
-    "enter",
-    "assign",
-    "unlock",
-    "check_in",
-    "resolve",
-    "close_satisfied",
-    "verify",
-    "cancel",
-    "cancel_locked",
-}
-
-
-@ratelimit(key="ip", rate=lambda group, request: settings.PUBLIC_RATE_LIMIT, block=True)
-def ticket_public(request, token):
-    ticket = get_object_or_404(
-        Ticket.objects.select_related("customer", "product", "equipment", "engineer"),
-        public_token=token,
-    )
-    milestones = list(
-        TicketTransition.objects.filter(ticket=ticket, action__in=PUBLIC_ACTIONS).order_by(
-            "at", "id"
-        )
-    )
-    visits = list(
-        ticket.visits.exclude(result=Visit.Result.OPEN)
-        .prefetch_related("parts")
-        .order_by("checked_in_at")
-    )
-    return render(
-        request,
-        "tickets/ticket_public.html",
-        {
-            "ticket": ticket,
-            "milestones": milestones,
-            "visits": visits,
-            "hotline": settings.SERVICE_HOTLINE,
         },
     )
