@@ -202,6 +202,29 @@ def test_manager_queues(dispatcher, engineer, service_manager, client_for):
     assert closed.state == State.VERIFIED
 
 
+def test_the_queues_show_the_visit_record_as_corrected(
+    dispatcher, engineer, service_manager, client_for
+):
+    """The queues keep each rendered visit record by the ticket's version: a correction after
+    a send-back shows at once."""
+    ticket = ticket_in_state(State.CLOSED, dispatcher=dispatcher, engineer=engineer)
+    client = client_for(service_manager)
+    queues = reverse("tickets:manager_queues")
+    assert "更换压缩机电容" in client.get(queues).content.decode()
+    services.perform(ticket, "send_back", service_manager, reason="补录工时")
+    ticket.refresh_from_db()
+    services.correct_visit(
+        ticket,
+        engineer,
+        version=ticket.version,
+        record={"labour_hours": "7.5", "work_done": "更换控制板"},
+        parts=[("控制板 CB-7", 1)],
+    )
+    row = client.get(queues).content.decode().split(f'data-ticket="{ticket.number}"')[1]
+    row = row.split("</tr>")[0]
+    assert "控制板 CB-7" in row and "7.5" in row and "更换压缩机电容" not in row
+
+
 def test_work_order_and_the_customers_view(client, dispatcher, engineer, dispatcher_client):
     ticket = ticket_in_state(
         State.CLOSED, dispatcher=dispatcher, engineer=engineer, analysis="内部：怀疑客户私自拆机"
