@@ -9,7 +9,6 @@ from django.forms import TextInput, inlineformset_factory
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import i18n as i18n_views
 from django.views.decorators.cache import never_cache
@@ -30,6 +29,7 @@ from .forms import (
     ServicePointForm,
     UserForm,
 )
+from .lib.actions import is_own_page
 from .lib.filters import FilteredListMixin
 from .models import (
     EngineerProfile,
@@ -404,11 +404,8 @@ def notification_read(request, pk):
     """Mark one notification read and open what it is about."""
     notification = get_notification_for_user(request.user, pk)
     notifications.mark_read(notification)
-    url = notification.url
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(url)
+    if is_own_page(request, notification.url):
+        return redirect(notification.url)
     return redirect("notifications:list")
 
 

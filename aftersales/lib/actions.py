@@ -62,12 +62,16 @@ def errors_to_messages(request, form):
             messages.error(request, error)
 
 
+def is_own_page(request, url):
+    """Whether `url` is a page of this site (the one test for every redirect to an address
+    that came from outside the code: a posted `next`, a stored link)."""
+    return bool(url) and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+
+
 def safe_next(request, default):
     """The posted (or asked) `next` when it is a page of this site, else `default`: a tampered
     form must not send the person elsewhere (an open redirect)."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
+    return target if is_own_page(request, target) else default
