@@ -37,6 +37,6 @@ class PermissionMixin(PermissionRequiredMixin):
         return super().handle_no_permission()
 
 
-def get_notification_for_user(user, pk):
+def visible_notification(user, pk):
     """One of this person's own notifications; 404 for anyone else's."""
     return get_object_or_404(Notification.objects.for_user(user), pk=pk)

@@ -18,8 +18,8 @@ from django.views.generic import CreateView, ListView, TemplateView, UpdateView
 from . import notifications, registry, services
 from .access import (
     AdministratorRequiredMixin,
-    get_notification_for_user,
     require_administrator,
+    visible_notification,
 )
 from .forms import (
     EngineerForm,
@@ -402,7 +402,7 @@ class NotificationListView(LoginRequiredMixin, ListView):
 @require_POST
 def notification_read(request, pk):
     """Mark one notification read and open what it is about."""
-    notification = get_notification_for_user(request.user, pk)
+    notification = visible_notification(request.user, pk)
     notifications.mark_read(notification)
     if is_own_page(request, notification.url):
         return redirect(notification.url)

@@ -10,25 +10,25 @@ from django.shortcuts import get_object_or_404
 from .models import Customer, Equipment, ImportJob, ServiceAgreement
 
 
-def get_customer_for_user(user, pk, queryset=None):
+def visible_customer(user, pk, queryset=None):
     """A customer this person may see; 404 otherwise. `queryset` adds joins or prefetches."""
     queryset = Customer.objects.all() if queryset is None else queryset
     return get_object_or_404(queryset.visible_to(user), pk=pk)
 
 
-def get_equipment_for_user(user, pk):
+def visible_equipment(user, pk):
     """A unit this person may see, with its model, product line and customer; 404 otherwise."""
     units = Equipment.objects.visible_to(user).select_related("product_model__line", "customer")
     return get_object_or_404(units, pk=pk)
 
 
-def get_agreement_for_user(user, pk):
+def visible_agreement(user, pk):
     """An agreement this person may see, with its customer; 404 otherwise."""
     agreements = ServiceAgreement.objects.visible_to(user).select_related("customer")
     return get_object_or_404(agreements, pk=pk)
 
 
-def get_import_job_for_user(user, pk):
+def visible_import_job(user, pk):
     """An import job of this person (anyone's, for administrators); 404 otherwise."""
     return get_object_or_404(ImportJob.objects.visible_to(user).select_related("user"), pk=pk)
 

@@ -19,10 +19,10 @@ from aftersales.models import ProductLine
 
 from .. import services
 from ..access import (
-    get_agreement_for_user,
-    get_customer_for_user,
-    get_equipment_for_user,
-    get_import_job_for_user,
+    visible_agreement,
+    visible_customer,
+    visible_equipment,
+    visible_import_job,
 )
 from ..filters import AgreementFilter, CustomerFilter, EquipmentFilter
 from ..forms import (
@@ -70,7 +70,7 @@ class CustomerListView(FilteredListView):
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_detail(request, pk):
     """The customer 360° page: everything about one customer on one screen."""
-    customer = get_customer_for_user(
+    customer = visible_customer(
         request.user, pk, Customer.objects.select_related("region").prefetch_related("tags")
     )
     equipment = customer.equipment.select_related("product_model__line").order_by(
@@ -124,7 +124,7 @@ def customer_create(request):
 @login_required
 @permission_required("customers.change_customer", raise_exception=True)
 def customer_edit(request, pk):
-    return _customer_form_page(request, get_customer_for_user(request.user, pk))
+    return _customer_form_page(request, visible_customer(request.user, pk))
 
 
 # Equipment -----------------------------------------------------------------------------------
@@ -150,7 +150,7 @@ def public_url(request, equipment):
 @login_required
 @permission_required("customers.view_equipment", raise_exception=True)
 def equipment_detail(request, pk):
-    unit = get_equipment_for_user(request.user, pk)
+    unit = visible_equipment(request.user, pk)
     url = public_url(request, unit)
     return render(
         request,
@@ -168,7 +168,7 @@ def equipment_detail(request, pk):
 @login_required
 @permission_required("customers.view_equipment", raise_exception=True)
 def equipment_qr(request, pk):
-    unit = get_equipment_for_user(request.user, pk)
+    unit = visible_equipment(request.user, pk)
     response = HttpResponse(qr_png(public_url(request, unit)), content_type="image/png")
     response["Content-Disposition"] = f'inline; filename="qr-{unit.pk}.png"'
     return response
@@ -177,7 +177,7 @@ def equipment_qr(request, pk):
 @login_required
 @permission_required("customers.view_equipment", raise_exception=True)
 def equipment_label(request, pk):
-    unit = get_equipment_for_user(request.user, pk)
+    unit = visible_equipment(request.user, pk)
     url = public_url(request, unit)
     return render(
         request,
@@ -202,13 +202,13 @@ def _equipment_form_page(request, customer, unit=None):
 @login_required
 @permission_required("customers.add_equipment", raise_exception=True)
 def equipment_create(request, customer_pk):
-    return _equipment_form_page(request, get_customer_for_user(request.user, customer_pk))
+    return _equipment_form_page(request, visible_customer(request.user, customer_pk))
 
 
 @login_required
 @permission_required("customers.change_equipment", raise_exception=True)
 def equipment_edit(request, pk):
-    unit = get_equipment_for_user(request.user, pk)
+    unit = visible_equipment(request.user, pk)
     return _equipment_form_page(request, unit.customer, unit)
 
 
@@ -241,7 +241,7 @@ class AgreementListView(FilteredListView):
 @login_required
 @permission_required("customers.view_serviceagreement", raise_exception=True)
 def agreement_detail(request, pk):
-    agreement = get_agreement_for_user(request.user, pk)
+    agreement = visible_agreement(request.user, pk)
     targets = SlaTarget.objects.filter(agreement=agreement)
     order = {p: i for i, p in enumerate(["urgent", "high", "normal", "low"])}
     return render(
@@ -281,13 +281,13 @@ def _agreement_form_page(request, customer, agreement=None):
 @login_required
 @permission_required("customers.add_serviceagreement", raise_exception=True)
 def agreement_create(request, customer_pk):
-    return _agreement_form_page(request, get_customer_for_user(request.user, customer_pk))
+    return _agreement_form_page(request, visible_customer(request.user, customer_pk))
 
 
 @login_required
 @permission_required("customers.change_serviceagreement", raise_exception=True)
 def agreement_edit(request, pk):
-    agreement = get_agreement_for_user(request.user, pk)
+    agreement = visible_agreement(request.user, pk)
     return _agreement_form_page(request, agreement.customer, agreement)
 
 
@@ -396,7 +396,7 @@ def transfer_confirm(request):
 @permission_required("customers.import_masterdata", raise_exception=True)
 def import_job(request, pk):
     """A background import: progress while a worker runs, then the report, confirm, result."""
-    job = get_import_job_for_user(request.user, pk)
+    job = visible_import_job(request.user, pk)
     report = services.ImportReport.from_dict(job.report) if job.report else None
     return render(
         request,
@@ -409,7 +409,7 @@ def import_job(request, pk):
 @permission_required("customers.import_masterdata", raise_exception=True)
 def import_job_status(request, pk):
     """What the job page polls (static/js/import_job.js) to move its progress bar."""
-    job = get_import_job_for_user(request.user, pk)
+    job = visible_import_job(request.user, pk)
     return JsonResponse(
         {
             "state": job.state,
@@ -426,7 +426,7 @@ def import_job_status(request, pk):
 @login_required
 @permission_required("customers.import_masterdata", raise_exception=True)
 def import_job_confirm(request, pk):
-    job = get_import_job_for_user(request.user, pk)
+    job = visible_import_job(request.user, pk)
     if services.confirm_import_job(job):
         messages.success(request, _("The import has started; this page shows its progress."))
     elif job.state == ImportJob.State.EXPIRED:

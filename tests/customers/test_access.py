@@ -20,10 +20,10 @@ def unit():
 @pytest.mark.parametrize(
     ("lookup", "obj"),
     [
-        (access.get_customer_for_user, lambda unit: unit.customer),
-        (access.get_equipment_for_user, lambda unit: unit),
+        (access.visible_customer, lambda unit: unit.customer),
+        (access.visible_equipment, lambda unit: unit),
         (
-            access.get_agreement_for_user,
+            access.visible_agreement,
             lambda unit: ServiceAgreementFactory(customer=unit.customer),
         ),
     ],
@@ -39,7 +39,7 @@ def test_master_data_is_seen_by_those_who_may_view_it(dispatcher, engineer, unit
 
 def test_a_customer_lookup_can_add_joins(dispatcher):
     customer = CustomerFactory()
-    found = access.get_customer_for_user(
+    found = access.visible_customer(
         dispatcher, customer.pk, Customer.objects.select_related("region")
     )
     assert found == customer
