@@ -11,6 +11,11 @@ The timeout is a backstop for changes that send no signal (a raw UPDATE, or the 
 cache of another process in the embedded setup).
 """
 
+import functools
+import logging
+import time
+
+import redis
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
@@ -118,9 +123,79 @@ class _ReusedRedisClient(django_redis.RedisCacheClient):
         return client
 
 
+# When Redis does not answer, each process stops asking it for this many seconds.
+DOWN_FOR = 5.0
+
+log = logging.getLogger("aftersales.caching")
+_UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+def _fail_soft(answer):
+    """Wrap a cache method: when Redis is unreachable (refused, timed out), log it once, answer
+    as an empty cache would (`answer(*args, **kwargs)`) and stop asking for DOWN_FOR seconds."""
+
+    def wrap(method):
+        @functools.wraps(method)
+        def call(self, *args, **kwargs):
+            if redis_resting():
+                return answer(*args, **kwargs)
+            try:
+                return method(self, *args, **kwargs)
+            except _UNREACHABLE as error:
+                _down["until"] = time.monotonic() + DOWN_FOR
+                log.warning(
+                    "Redis unreachable, pages read the database for %ss: %s", DOWN_FOR, error
+                )
+                return answer(*args, **kwargs)
+
+        return call
+
+    return wrap
+
+
+_down = {"until": 0.0}  # per process: every thread of a worker rests together
+
+
+def redis_resting():
+    """True while this process does not ask Redis (it failed to answer in the last DOWN_FOR
+    seconds): callers that would only wait for it (publishing a task) skip it too."""
+    return time.monotonic() < _down["until"]
+
+
+def _get_default(key, default=None, version=None):
+    return default
+
+
 class RedisCache(django_redis.RedisCache):
-    """django.core.cache.backends.redis.RedisCache with `_ReusedRedisClient` (settings.CACHES)."""
+    """django.core.cache.backends.redis.RedisCache with `_ReusedRedisClient` (settings.CACHES),
+    and fail-soft: the cache is an optimisation, so when Redis is down every call answers as a
+    miss (pages rebuild from the database), writes are dropped, and `incr` answers None (a rate
+    limit then refuses: django-ratelimit's fail-closed, a polite 429 on the public pages). Short
+    socket timeouts (OPTIONS in settings.CACHES) bound the wait for a Redis that hangs.
+
+    Entries that a change should have dropped while Redis was down stay until their timeout
+    (TIMEOUT, five minutes) once it is back.
+    """
 
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _ReusedRedisClient
+
+    get = _fail_soft(_get_default)(django_redis.RedisCache.get)
+    get_many = _fail_soft(lambda *a, **k: {})(django_redis.RedisCache.get_many)
+    has_key = _fail_soft(lambda *a, **k: False)(django_redis.RedisCache.has_key)
+    add = _fail_soft(lambda *a, **k: False)(django_redis.RedisCache.add)
+    set = _fail_soft(lambda *a, **k: None)(django_redis.RedisCache.set)
+    set_many = _fail_soft(lambda *a, **k: [])(django_redis.RedisCache.set_many)
+    touch = _fail_soft(lambda *a, **k: False)(django_redis.RedisCache.touch)
+    delete = _fail_soft(lambda *a, **k: False)(django_redis.RedisCache.delete)
+    delete_many = _fail_soft(lambda *a, **k: None)(django_redis.RedisCache.delete_many)
+    incr = _fail_soft(lambda *a, **k: None)(django_redis.RedisCache.incr)
+    clear = _fail_soft(lambda *a, **k: None)(django_redis.RedisCache.clear)
+
+    def ping(self):
+        """True when Redis answers now (for the readiness check; ignores the pause)."""
+        try:
+            return bool(self._cache.get_client().ping())
+        except _UNREACHABLE:
+            return False

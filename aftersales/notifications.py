@@ -41,6 +41,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .caching import forget, remembered
 from .models import Delivery, Notification, User, WebhookChannel
@@ -298,10 +299,12 @@ def _queue(deliveries, stamp):
 
 
 def _enqueue(delivery_ids):
+    from .queue import publish
     from .tasks import deliver
 
     for pk in delivery_ids:
-        deliver.delay(pk)
+        if not publish(deliver, pk):
+            break  # the broker is down: the sweep queues the rest too
 
 
 def _pk(value):
@@ -406,7 +409,7 @@ def webhook_payload(kind, title, body, url):
     (signing is added when sent: its timestamp must be fresh)."""
     body = _clip(body, WEBHOOK_BODY_CHARS)
     link = absolute_url(url)
-    link_text = _("Open")
+    link_text = pgettext("link to a page", "Open")
     if kind == WebhookChannel.Kind.WECOM:
         # https://developer.work.weixin.qq.com/document/path/91770 (群机器人配置说明)
         lines = [f"**{title}**"]

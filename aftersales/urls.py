@@ -36,6 +36,7 @@ notification_patterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("whoami", views.whoami, name="whoami"),
     path("accounts/", include("django.contrib.auth.urls")),
     # Django's language switch, remembering the choice for the person's notifications.

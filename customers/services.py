@@ -20,6 +20,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from aftersales.queue import publish_on_commit
+
 from .access import visible_rows
 from .models import (
     Contact,
@@ -410,7 +412,7 @@ def start_import_job(user, kind, name, path, rows):
         total_rows=rows,
         language=translation.get_language() or settings.LANGUAGE_CODE,
     )
-    tasks.check_import_job.delay_on_commit(job.pk)
+    publish_on_commit(tasks.check_import_job, job.pk)  # lost: the cleanup fails it
     return job
 
 
@@ -463,7 +465,7 @@ def confirm_import_job(job):
         pk=job.pk, state=ImportJob.State.CHECKED, bad_rows=0, confirmed_at=None
     ).update(confirmed_at=now, progress_at=now)
     if confirmed:
-        tasks.commit_import_job.delay_on_commit(job.pk)
+        publish_on_commit(tasks.commit_import_job, job.pk)
     return bool(confirmed)
 
 

@@ -9,11 +9,13 @@ It also adds its parts to the customers app's pages (customers.slots): the custo
 requests on the customer 360° page, "New service request" on a unit's page.
 """
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.caching import forget
+from aftersales.queue import publish
 from aftersales.registry import Link, Panel
 from customers.signals import agreement_terms_changed, plan_due
 from customers.slots import customer_panels, equipment_actions
@@ -36,8 +38,13 @@ def _agreement_terms_changed(sender, agreement_id, actor_id=None, **kwargs):
     from .tasks import replan_agreement
 
     # Sent inside the edit's transaction: the re-plan runs after its commit (it must read the
-    # new targets, and nothing is re-planned for an edit that rolled back).
-    replan_agreement.delay_on_commit(agreement_id, actor_id)
+    # new targets, and nothing is re-planned for an edit that rolled back). No sweep would find
+    # a re-plan the broker lost: when it cannot take it, the re-plan runs here and now.
+    def replan():
+        if not publish(replan_agreement, agreement_id, actor_id):
+            replan_agreement(agreement_id, actor_id)
+
+    transaction.on_commit(replan)
 
 
 def _customer_tickets(request, customer):
