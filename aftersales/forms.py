@@ -127,3 +127,22 @@ class EngineerForm(forms.ModelForm):
         self.fields["user"].queryset = users.order_by("username")
         self.fields["user"].help_text = _("Users with the engineer role who have no profile yet.")
         self.fields["service_point"].queryset = ServicePoint.objects.filter(is_active=True)
+
+
+_ID = {"required": False, "min_value": 1, "max_value": 2**31 - 1}
+
+
+class ListParamsForm(forms.Form):
+    """The GET parameters of the organisation lists, checked before any reaches a query: a
+    value that is not one of its kind (a NUL in a search, an id of letters, a number past the
+    column's range) is left out, as if not given."""
+
+    q = forms.CharField(required=False, max_length=100)
+    role = forms.CharField(required=False, max_length=50)
+    service_point = forms.IntegerField(**_ID)
+    skill = forms.IntegerField(**_ID)
+    availability = forms.CharField(required=False, max_length=20)
+
+    def values(self):
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if value}

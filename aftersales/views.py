@@ -3,12 +3,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.models import Group
+from django.core.cache import caches
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.forms import TextInput, inlineformset_factory
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views import i18n as i18n_views
 from django.views.decorators.cache import never_cache
@@ -23,6 +25,7 @@ from .access import (
 )
 from .forms import (
     EngineerForm,
+    ListParamsForm,
     NewUserForm,
     PasswordResetByAdminForm,
     RolePermissionsForm,
@@ -77,6 +80,30 @@ def healthz(request):
 
 
 @never_cache
+def readyz(request):
+    """For orchestration and monitoring: can this web process serve pages? The database must
+    answer; Redis (when configured) must answer; the worker's heartbeat is reported (stale
+    means timers and notifications wait) but does not make the web process unready."""
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = "ok"
+    except Exception as error:  # noqa: BLE001 (any failure is the answer)
+        database = f"down: {type(error).__name__}"
+    backend = caches["default"]
+    redis = ("ok" if backend.ping() else "down") if hasattr(backend, "ping") else "not used"
+    beat = Heartbeat.objects.filter(name="beat").first() if database == "ok" else None
+    worker = "ok" if beat and beat.is_recent else ("stale" if beat else "unknown")
+    ready = database == "ok" and redis != "down"
+    return JsonResponse(
+        {"ready": ready, "database": database, "redis": redis, "worker": worker},
+        status=200 if ready else 503,
+    )
+
+
+@never_cache
 @login_required
 def whoami(request):
     """The smallest signed-in page (session + user): the benchmark's baseline for its pages."""
@@ -84,11 +111,15 @@ def whoami(request):
 
 
 class SearchListView(FilteredListMixin, ListView):
-    """A paginated list with a free-text `q` parameter."""
+    """A paginated list with a free-text `q` parameter (and the other `ListParamsForm` ones)."""
+
+    @cached_property
+    def params(self):
+        return ListParamsForm(self.request.GET).values()
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["q"] = self.request.GET.get("q", "")
+        ctx["q"] = self.params.get("q", "")
         return ctx
 
 
@@ -100,12 +131,11 @@ class UserListView(AdministratorRequiredMixin, SearchListView):
 
     def get_queryset(self):
         qs = User.objects.prefetch_related("groups").order_by("username")
-        q = self.request.GET.get("q", "").strip()
-        if q:
+        if q := self.params.get("q"):
             qs = qs.filter(
                 Q(username__icontains=q) | Q(display_name__icontains=q) | Q(mobile__contains=q)
             )
-        role = self.request.GET.get("role")
+        role = self.params.get("role")
         if role in Role.values:
             qs = qs.filter(groups__name=role)
         return qs
@@ -113,7 +143,7 @@ class UserListView(AdministratorRequiredMixin, SearchListView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         ctx["roles"] = Role.choices
-        ctx["role"] = self.request.GET.get("role", "")
+        ctx["role"] = self.params.get("role", "")
         return ctx
 
 
@@ -228,8 +258,7 @@ class ServicePointListView(AdministratorRequiredMixin, SearchListView):
         qs = ServicePoint.objects.select_related("region", "manager").annotate(
             engineer_count=Count("engineers")
         )
-        q = self.request.GET.get("q", "").strip()
-        if q:
+        if q := self.params.get("q"):
             qs = qs.filter(Q(name__icontains=q) | Q(code__iexact=q) | Q(address__icontains=q))
         return qs.order_by("code")
 
@@ -319,20 +348,19 @@ class EngineerListView(AdministratorRequiredMixin, SearchListView):
         qs = EngineerProfile.objects.select_related(
             "user", "service_point", "service_point__region"
         ).prefetch_related(Prefetch("skills", queryset=ProductLine.objects.order_by("code")))
-        q = self.request.GET.get("q", "").strip()
-        if q:
+        if q := self.params.get("q"):
             qs = qs.filter(
                 Q(user__display_name__icontains=q)
                 | Q(user__username__icontains=q)
                 | Q(employee_no__iexact=q)
                 | Q(phone__contains=q)
             )
-        if sp := self.request.GET.get("service_point"):
-            qs = qs.filter(service_point_id=sp) if sp.isdigit() else qs.none()
-        if av := self.request.GET.get("availability"):
+        if sp := self.params.get("service_point"):
+            qs = qs.filter(service_point_id=sp)
+        if av := self.params.get("availability"):
             qs = qs.filter(availability=av)
-        if skill := self.request.GET.get("skill"):
-            qs = qs.filter(skills__id=skill) if skill.isdigit() else qs.none()
+        if skill := self.params.get("skill"):
+            qs = qs.filter(skills__id=skill)
         return qs.order_by("employee_no")
 
     def get_context_data(self, **kwargs):

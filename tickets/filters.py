@@ -177,12 +177,12 @@ class TicketFilter(django_filters.FilterSet):
     requested = django_filters.DateFromToRangeFilter(
         label=_("Requested date"),
         field_name="requested_date",
-        widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
+        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
     )
     created = django_filters.DateFromToRangeFilter(
         label=_("Entered"),
         method="filter_created",
-        widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
+        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
     )
     sort = NullsLastOrderingFilter(
         label=_("Sort"),

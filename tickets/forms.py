@@ -171,3 +171,16 @@ class RevisitForm(forms.ModelForm):
 class PriorityForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+
+
+class EntryStartForm(forms.Form):
+    """What the entry page is opened with (a customer's or unit's id, or a search for the
+    customer), checked before any reaches a query: a value not of its kind is left out."""
+
+    customer = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    equipment = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    q = forms.CharField(required=False, max_length=100)
+
+    def values(self):
+        self.is_valid()
+        return self.cleaned_data

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 from django_fsm import has_transition_perm
 
@@ -32,7 +32,7 @@ from ..models import State, Ticket
 JOB_ACTIONS = ("accept", "check_in", "decline")
 TABS = {
     "today": gettext_lazy("Today"),
-    "open": gettext_lazy("Open"),
+    "open": pgettext_lazy("the engineer's jobs not done yet", "Open"),
     "done": gettext_lazy("Done"),
 }
 DONE_PAGE_SIZE = 20
@@ -112,7 +112,8 @@ def job_list(request):
     has_next = False
     if tab == "done":
         try:
-            page = max(int(request.GET.get("page", 1)), 1)
+            # Within what anyone pages through (and what an OFFSET can hold).
+            page = min(max(int(request.GET.get("page", 1)), 1), 1_000)
         except ValueError:
             page = 1
         start = (page - 1) * DONE_PAGE_SIZE
