@@ -123,6 +123,12 @@ class EquipmentForm(forms.ModelForm):
         return unit
 
 
+COVERAGE_RULE = _(
+    "An agreement that names units covers those units only; one that names none covers all of "
+    "the customer's units that no other agreement names."
+)
+
+
 class AgreementForm(forms.ModelForm):
     class Meta:
         model = ServiceAgreement
@@ -159,6 +165,7 @@ class AgreementForm(forms.ModelForm):
         else:
             equipment.queryset = customer.equipment.select_related("product_model")
             equipment.required = False
+            equipment.help_text = COVERAGE_RULE
 
     def clean(self):
         data = super().clean()

@@ -82,18 +82,32 @@ class TicketAdmin(admin.ModelAdmin):
         return False  # requests are entered on the dispatcher desk (numbering, counters, log)
 
 
-class PartLineInline(admin.TabularInline):
+class ReadOnly:
+    """Records of the closed loop, written only by tickets.services with a log row (a correction
+    after a send-back, never after 核销): the admin shows them and changes nothing."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PartLineInline(ReadOnly, admin.TabularInline):
     model = PartLine
     extra = 0
 
 
-class VisitPhotoInline(admin.TabularInline):
+class VisitPhotoInline(ReadOnly, admin.TabularInline):
     model = VisitPhoto
     extra = 0
 
 
 @admin.register(Visit)
-class VisitAdmin(admin.ModelAdmin):
+class VisitAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["ticket", "round", "engineer", "checked_in_at", "result", "labour_hours"]
     list_filter = ["result", "charge"]
     search_fields = ["ticket__number"]
@@ -111,7 +125,7 @@ class ProblemTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Revisit)
-class RevisitAdmin(admin.ModelAdmin):
+class RevisitAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["ticket", "at", "agent", "outcome", "score"]
     list_filter = ["outcome", "score"]
     search_fields = ["ticket__number"]

@@ -19,7 +19,8 @@ from django_fsm import can_proceed, has_transition_perm
 from aftersales.caching import forget
 from aftersales.lib.actions import Refused
 from aftersales.models import User
-from aftersales.notifications import Text, notify
+from aftersales.notifications import Text, notify, people_with_role
+from aftersales.roles import Role
 from customers.models import Priority, ProductModel
 
 from . import sla
@@ -158,7 +159,26 @@ def perform(ticket, action, actor, *, version=None, reason="", data=None, then=N
         )
         if action in ("assign", "unlock") and locked.engineer_id:
             _tell_engineer(locked)
+        if locked.state == State.LOCKED and source != State.LOCKED:
+            _tell_managers_locked(locked)
     return locked
+
+
+def _tell_managers_locked(ticket):
+    """Every lock (two rounds unresolved, an unsatisfied revisit, a timer's) waits for a service
+    manager: each of them is told, whoever or whatever locked it."""
+    notify(
+        "ticket_locked",
+        users=people_with_role(Role.SERVICE_MANAGER),
+        about=ticket,
+        title=Text(
+            gettext_lazy("%(number)s is locked: %(reason)s"),
+            number=ticket.number,
+            reason=ticket.state_reason,
+        ),
+        url=reverse("tickets:detail", args=[ticket.pk]),
+        key=f"locked:{ticket.pk}:{ticket.version}",
+    )
 
 
 def _tell_engineer(ticket):
@@ -375,7 +395,15 @@ def record_revisit(ticket, actor, *, version, outcome, score=None, comment=""):
 
     data = {"outcome": outcome, "score": score}
     if outcome == Revisit.Outcome.SATISFIED:
-        return perform(ticket, "close_satisfied", actor, version=version, data=data, then=save)
+        return perform(
+            ticket,
+            "close_satisfied",
+            actor,
+            version=version,
+            reason=comment,
+            data=data,
+            then=save,
+        )
     if outcome == Revisit.Outcome.UNSATISFIED:
         return perform(
             ticket,

@@ -12,7 +12,6 @@ Functions here change the ticket in memory; `services` saves it with its transit
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -79,13 +78,11 @@ def covering_agreement(ticket):
         found = active.filter(equipment=ticket.equipment_id).first()
         if found:
             return found
-    # The customer's agreement: one that covers the customer as a whole (no unit list) first.
-    found = (
-        active.filter(customer=ticket.customer_id, is_default=False)
-        .annotate(units=Count("equipment"))
-        .order_by("units", "-start_date", "-id")
-        .first()
-    )
+    # An agreement that lists units covers those units only; one that lists none covers the
+    # customer's other units (those no active agreement lists).
+    found = active.filter(
+        customer=ticket.customer_id, is_default=False, equipment__isnull=True
+    ).first()
     if found:
         return found
     return (

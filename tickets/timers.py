@@ -96,8 +96,9 @@ def every_minute(now=None):
     with transaction.atomic():
         overdue = flag_overdue_revisits(now)
         _notify_revisits(overdue, now)
-    for ticket in locked + sent_back:
-        _notify_state(ticket)
+    for ticket in sent_back:
+        if ticket.state == State.PENDING_ASSIGNMENT:
+            _notify_back_for_assignment(ticket)  # (a lock told the managers in services)
     counts = {
         "warned": sum(bool(mark.warned) for mark in events),
         "breached": sum(bool(mark.breached) for mark in events),
@@ -201,18 +202,16 @@ def _notify_revisits(ids, now):
     notify_many("revisit_overdue", rows, about=Ticket)
 
 
-def _notify_state(ticket):
-    if ticket.state == State.LOCKED:
-        users = people_with_role(Role.SERVICE_MANAGER)
-        title = _("%(number)s is locked: %(reason)s")
-    else:
-        users = people_with_role(Role.DISPATCHER)
-        title = _("%(number)s is back for assignment: %(reason)s")
+def _notify_back_for_assignment(ticket):
     notify(
         "ticket_" + ticket.state,
-        users=users,
+        users=people_with_role(Role.DISPATCHER),
         about=ticket,
-        title=Text(title, number=ticket.number, reason=ticket.state_reason),
+        title=Text(
+            _("%(number)s is back for assignment: %(reason)s"),
+            number=ticket.number,
+            reason=ticket.state_reason,
+        ),
         url=reverse("tickets:detail", args=[ticket.pk]),
         key=f"{ticket.state}:{ticket.pk}:{ticket.version}",
     )

@@ -90,6 +90,29 @@ def test_equipment_agreement_wins_then_customer_then_default(dispatcher, statuto
     assert stranger.agreement is None or stranger.agreement.is_default
 
 
+def test_an_agreement_listing_units_covers_only_those(dispatcher, statutory):
+    """The same customer's other unit is not covered by an agreement that lists units: it gets
+    the customer's agreement that lists none, or else the default policy."""
+    customer = CustomerFactory()
+    listed, unlisted = EquipmentFactory(customer=customer), EquipmentFactory(customer=customer)
+    special = agreement_for(customer, statutory, high=(30, 60, 120))
+    special.equipment.add(listed)
+    with time_machine.travel(at("2026-11-23 10:00"), tick=False):
+        on_listed = enter_ticket(dispatcher, customer=customer, equipment=listed, priority="high")
+        on_other = enter_ticket(dispatcher, customer=customer, equipment=unlisted, priority="high")
+        no_unit = enter_ticket(dispatcher, customer=customer, priority="high")
+    assert on_listed.agreement == special
+    assert on_other.agreement != special and (
+        on_other.agreement is None or on_other.agreement.is_default
+    )
+    assert no_unit.agreement != special
+
+    general = agreement_for(customer, statutory, high=(120, 240, 480))
+    with time_machine.travel(at("2026-11-23 10:00"), tick=False):
+        again = enter_ticket(dispatcher, customer=customer, equipment=unlisted, priority="high")
+    assert again.agreement == general
+
+
 def test_met_on_assignment_with_margin(dispatcher, engineer, customer):
     with time_machine.travel(at("2026-11-23 10:00"), tick=False):
         t = enter_ticket(dispatcher, customer=customer, priority="high")

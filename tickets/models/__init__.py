@@ -14,7 +14,7 @@ from .choices import (
 )
 from .log import ACTION_LABELS, TicketTransition
 from .ticket import ProblemType, Ticket, TicketQuerySet, TicketSequence
-from .visit import ChargeType, PartLine, Revisit, Visit, VisitPhoto
+from .visit import ChargeType, PartLine, Revisit, VerifiedRecordError, Visit, VisitPhoto
 
 __all__ = [
     "ACTION_LABELS",
@@ -34,6 +34,7 @@ __all__ = [
     "TicketQuerySet",
     "TicketSequence",
     "TicketTransition",
+    "VerifiedRecordError",
     "Visit",
     "VisitPhoto",
 ]

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -12,6 +13,22 @@ from django.utils.translation import gettext_lazy as _
 from aftersales.lib.choices import ChoiceLabels
 
 from .ticket import Ticket
+
+
+class VerifiedRecordError(ValidationError):
+    """A visit record of a verified (核销) request was to be changed: it is frozen."""
+
+
+def refuse_if_verified(**ticket):
+    """The model-level guard under every way of writing a visit record (services, the admin,
+    a shell): after 核销 the hours, fees and parts stay as verified. `ticket`: a lookup of the
+    record's ticket (pk=…, or visits=… for a visit's part)."""
+    from .choices import State
+
+    if Ticket.objects.filter(state=State.VERIFIED, **ticket).exists():
+        raise VerifiedRecordError(
+            _("This service request is verified: its visit records can no longer be changed.")
+        )
 
 
 class ChargeType(models.TextChoices):
@@ -93,6 +110,15 @@ class Visit(ChoiceLabels, models.Model):
     def __str__(self):
         return f"{self.ticket_id} #{self.round}"
 
+    def save(self, *args, **kwargs):
+        if self.pk:  # a new visit belongs to an open request
+            refuse_if_verified(pk=self.ticket_id)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        refuse_if_verified(pk=self.ticket_id)
+        return super().delete(*args, **kwargs)
+
     @property
     def total_fee(self):
         return self.labour_fee + self.travel_fee + self.other_fee
@@ -124,6 +150,14 @@ class PartLine(models.Model):
 
     def __str__(self):
         return f"{self.name} × {self.quantity}"
+
+    def save(self, *args, **kwargs):
+        refuse_if_verified(visits=self.visit_id)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        refuse_if_verified(visits=self.visit_id)
+        return super().delete(*args, **kwargs)
 
 
 class VisitPhoto(models.Model):
