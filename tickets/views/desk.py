@@ -36,7 +36,14 @@ from customers.models import Customer, Equipment, Priority, ServiceAgreement
 from .. import services
 from ..access import visible_ticket
 from ..filters import TicketFilter, short_lists
-from ..forms import ActionForm, PriorityForm, RevisitForm, TicketForm, engineer_options
+from ..forms import (
+    ActionForm,
+    EntryStartForm,
+    PriorityForm,
+    RevisitForm,
+    TicketForm,
+    engineer_options,
+)
 from ..models import (
     ACTION_LABELS,
     OPEN_STATES,
@@ -262,14 +269,23 @@ def _desk_selects(form):
 @permission_required("tickets.add_ticket", raise_exception=True)
 def ticket_create(request):
     """Step 1: find the customer (or come from their page). Step 2: the form with their facts."""
-    customer_pk = request.GET.get("customer") or request.POST.get("customer")
-    unit_pk = request.GET.get("equipment")
+    start = EntryStartForm(
+        {
+            "customer": request.GET.get("customer") or request.POST.get("customer"),
+            "equipment": request.GET.get("equipment"),
+            "q": request.GET.get("q", ""),
+        }
+    )
+    given = start.values()
+    customer_pk, unit_pk = given.get("customer"), given.get("equipment")
+    if start.errors.keys() & {"customer", "equipment"}:
+        raise Http404  # an id that cannot be one names nothing
     if not customer_pk and unit_pk:
         customer_pk = (
             Customer.objects.filter(equipment__pk=unit_pk).values_list("pk", flat=True).first()
         )
     if not customer_pk:
-        q = request.GET.get("q", "").strip()
+        q = given.get("q", "")
         found = (
             Customer.objects.visible_to(request.user).search(q).select_related("region")[:20]
             if q
@@ -327,22 +343,22 @@ def _join(ticket, relations):
 
 
 def _timeline(ticket):
-    """Transitions, visits and revisits of a ticket, oldest first, in a fixed number of queries;
-    and the visits.
+    """Transitions (revisits included) and visits of a ticket, oldest first, in a fixed number
+    of queries; and the visits.
 
     Each event is a dict for templates/tickets/_timeline.html: kind, at, the local time in ISO
-    and as shown, and the visit or revisit (`item`), or a transition's label, states, actor,
-    reason and corrected hours as text. The ticket page keeps the rendered timeline in the cache
-    by ticket, version and language.
+    and as shown, and the visit (`item`), or a transition's label, states, actor, reason, a
+    revisit's score and corrected hours as text. The ticket page keeps the rendered timeline in
+    the cache by ticket, version and language.
     """
     # Plain rows, the actors' names only: building a transition and its user per event cost more
     # than the query.
     log = list(ticket.log.values_list(*_LOG_FIELDS, named=True))
     visits = list(ticket.visits.select_related("engineer").prefetch_related("parts", "photos"))
-    revisits = list(ticket.revisits.select_related("agent"))
+    # A revisit is one transition (Revisit: satisfied, …) whose row carries its outcome, score
+    # and comment: the Revisit rows themselves would show each call twice.
     events = [("transition", t.at, t) for t in log]
     events += [("visit", v.finished_at or v.checked_in_at, v) for v in visits]
-    events += [("revisit", r.at, r) for r in revisits]
     events.sort(key=lambda e: e[1])
     system = _("System")
     states = {value: str(label) for value, label in State.choices}
@@ -392,6 +408,7 @@ def _transition(t, system, states):
         if t.actor_id
         else system,
         "reason": t.reason,
+        "score": (t.data or {}).get("score"),
         "hours": (before.get("labour_hours"), (t.data.get("after") or {}).get("labour_hours"))
         if before
         else None,
@@ -515,28 +532,29 @@ def _last_visit_prefetch():
     )
 
 
-def _with_visit_records(tickets):
-    """Set `visit_record` on each ticket: its last resolved visit as rendered by
-    templates/tickets/_visit.html ("" if none), kept in the cache by (ticket, version, language)
-    (a visit record changes only through a service, which raises the ticket's version). Only
-    the tickets missing from the cache have their visits, parts and photos read."""
+def _with_fragments(tickets, name, template, prepare=None):
+    """Set `name` on each ticket: `template` rendered with it (`t`), kept in the cache by
+    (ticket, version, language) and read for the whole list in one round trip. What a queue
+    row shows of a ticket (its cells, its last visit record) changes only through a service,
+    which raises the version. `prepare(missing)` fetches what the template needs (visits …)
+    for the tickets not in the cache only."""
     language = get_language()
-    keys = {t.pk: f"visit-record:{t.pk}:{t.version}:{language}" for t in tickets}
+    keys = {t.pk: f"{name}:{t.pk}:{t.version}:{language}" for t in tickets}
     found = cache.get_many(list(keys.values())) if keys else {}
     missing = [t for t in tickets if keys[t.pk] not in found]
     if missing:
-        prefetch_related_objects(missing, _last_visit_prefetch())
-        made = {
-            keys[t.pk]: render_to_string("tickets/_visit.html", {"visit": t.resolved_visits[0]})
-            if t.resolved_visits
-            else ""
-            for t in missing
-        }
+        if prepare is not None:
+            prepare(missing)
+        made = {keys[t.pk]: render_to_string(template, {"t": t}) for t in missing}
         cache.set_many(made, TIMEOUT)
         found |= made
     for t in tickets:
-        t.visit_record = found[keys[t.pk]]
+        setattr(t, name, found[keys[t.pk]])
     return tickets
+
+
+def _fetch_last_visits(tickets):
+    prefetch_related_objects(tickets, _last_visit_prefetch())
 
 
 def _queue_rows(state, *fields):
@@ -580,7 +598,9 @@ class RevisitQueueView(PermissionMixin, FilteredListMixin, ListView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        _with_visit_records(ctx["object_list"])
+        _with_fragments(
+            ctx["object_list"], "visit_record", "tickets/_last_visit.html", _fetch_last_visits
+        )
         ctx["outcomes"] = Revisit.Outcome.choices
         return ctx
 
@@ -604,9 +624,12 @@ def manager_queues(request):
         request,
         "tickets/manager_queues.html",
         {
-            "locked": locked[:limit],
+            "locked": _with_fragments(locked[:limit], "row", "tickets/_locked_row.html"),
             "locked_more": len(locked) > limit,
-            "closed": _with_visit_records(closed[:limit]),
+            "closed": _with_fragments(
+                closed[:limit], "cells", "tickets/_verify_cells.html", _fetch_last_visits
+            ),
+            "here": request.get_full_path(),
             "closed_more": len(closed) > limit,
             "verify": services.ACTIONS["verify"],
             "send_back": services.ACTIONS["send_back"],
