@@ -71,7 +71,8 @@ demo: venv var ## (README command 1) set up, load demo data, run web + worker wi
 	@echo "  Web: http://127.0.0.1:8000/  (logins in README.md, password demo12345)"
 	@echo "  Ctrl-C stops the web server and the worker together."
 	@echo
-	$(RUN_ENV) honcho start -f Procfile
+	@# Honcho's clock in the app's time zone; Ctrl-C (exit 130) is how the demo ends, not an error.
+	@$(RUN_ENV) TZ=Asia/Shanghai honcho start -f Procfile || [ $$? -eq 130 ]
 
 web: venv var ## Run the web server only (runserver on 0.0.0.0:8000)
 	$(RUN_ENV) python manage.py runserver 0.0.0.0:8000
@@ -92,8 +93,9 @@ browser-deps:
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "Installing chromium and fonts-noto-cjk for the browser tests"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get install -y -qq chromium fonts-noto-cjk >/dev/null 2>&1 \
-	    || { apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; } \
+	  apt="apt-get -o DPkg::Lock::Timeout=300"; \
+	  $$apt install -y -qq chromium fonts-noto-cjk >/dev/null 2>&1 \
+	    || { $$apt update -qq && $$apt install -y -qq chromium fonts-noto-cjk >/dev/null; } \
 	    || echo "WARNING: could not install chromium; browser tests will be skipped." >&2; \
 	else \
 	  echo "NOTE: /usr/bin/chromium missing (apt-get install chromium fonts-noto-cjk);" \
@@ -137,7 +139,7 @@ bench-import: venv ## Time importing 100,000 customers + contacts against bulk_c
 # _1000k; default postgres://postgres@127.0.0.1:5432/aftersales_bench_tickets) are dropped and
 # rebuilt each run; about 25 minutes. E.g. BENCH_TICKETS_ARGS="--sizes 100000 --rounds 1"
 bench-tickets: venv ## Time the ticket pages at 100k and 1M tickets (gunicorn)
-	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null || \
+	@command -v wrk >/dev/null || apt-get -o DPkg::Lock::Timeout=300 install -y -qq wrk >/dev/null || \
 		echo "wrk is not installed: measuring with bench.client's threads instead"
 	$(PY) -m bench.tickets $(BENCH_TICKETS_ARGS)
 

@@ -169,6 +169,17 @@ def test_zh_hans_compiled_catalogue_matches_the_po_file(catalogue):
     assert not stale, f"django.mo is older than django.po ({len(stale)}): run `make messages`"
 
 
+def test_the_libraries_texts_read_in_chinese_too():
+    """Django's newest texts and django-filter's (which ships zh_CN only) come from ours."""
+    from django.db.models.fields import BLANK_CHOICE_LABEL
+    from django.utils import translation
+    from django_filters.filters import OrderingFilter
+
+    with translation.override("zh-hans"):
+        assert str(BLANK_CHOICE_LABEL) == "- 请选择 -"
+        assert str(OrderingFilter.descending_fmt) % "编号" == "编号（降序）"
+
+
 # --- Test set-up -------------------------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ import requests
 from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from aftersales import notifications, tasks
 from aftersales.celery import app
@@ -414,6 +414,16 @@ def test_feishu_card_is_signed_in_the_body(
     button = card["elements"][1]["actions"][0]
     assert button["url"] == f"{settings.SITE_URL}/tickets/3/"
     assert button["tag"] == "button"
+
+
+@pytest.mark.parametrize("kind", ["wecom", "dingtalk", "feishu"])
+def test_the_robots_link_reads_open_a_page_in_chinese(kind):
+    """ "Open" the link and "Open" the phone's tab of jobs not done are two words in Chinese."""
+    with translation.override("zh-hans"):
+        payload = json.dumps(
+            notifications.webhook_payload(kind, "新工单", "正文", "/tickets/3/"), ensure_ascii=False
+        )
+    assert "打开" in payload and "未完成" not in payload
 
 
 def test_unsigned_robots_get_the_plain_body():

@@ -9,6 +9,7 @@ from tests.factories import (
     EngineerProfileFactory,
     EquipmentFactory,
     ProblemTypeFactory,
+    ServiceAgreementFactory,
     enter_ticket,
     ticket_in_state,
 )
@@ -301,3 +302,31 @@ def test_customer_page_lists_requests_and_offers_entry(dispatcher, dispatcher_cl
     html = page.content.decode()
     assert ticket.number in html and "已分配" in html
     assert f"{reverse('tickets:create')}?customer={ticket.customer.pk}" in html
+
+
+def test_a_request_under_the_default_policy_names_it_not_its_code(dispatcher, dispatcher_client):
+    ServiceAgreementFactory(default_policy=True)
+    ticket = enter_ticket(dispatcher)
+    assert ticket.agreement.is_default
+    page = dispatcher_client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
+    sla = page.split('id="sla"')[1].split("</div>")[0]
+    assert "默认策略" in sla and "DEFAULT" not in sla
+
+
+def test_each_revisit_is_one_event_of_the_timeline(dispatcher, engineer, revisit_agent, client_for):
+    ticket = ticket_in_state(State.PROCESSED, dispatcher=dispatcher, engineer=engineer)
+    ticket = services.record_revisit(
+        ticket, revisit_agent, version=ticket.version, outcome="unreachable", comment="无人接听"
+    )
+    services.record_revisit(
+        ticket,
+        revisit_agent,
+        version=ticket.version,
+        outcome="satisfied",
+        score=5,
+        comment="师傅很专业",
+    )
+    page = client_for(dispatcher).get(reverse("tickets:detail", args=[ticket.pk]))
+    timeline = page.content.decode().split('<ol class="timeline')[1].split("</ol>")[0]
+    assert timeline.count("回访：满意") == 1 and timeline.count("师傅很专业") == 1
+    assert timeline.count("无人接听") == 1 and "评分 5/5" in timeline

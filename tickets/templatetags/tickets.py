@@ -1,4 +1,5 @@
 from django import template
+from django.utils.translation import gettext as _
 
 from tickets import sla
 
@@ -6,11 +7,15 @@ register = template.Library()
 
 
 @register.filter
-def duration_minutes(value):
-    """A timedelta as whole minutes, without its sign (the words say early or late)."""
+def working_time(value):
+    """A margin (a timedelta of working time) without its sign, as people read it: "25 min",
+    "3 h 5 min" (the words around it say early or late)."""
     if value is None:
         return ""
-    return round(abs(value.total_seconds()) / 60)
+    hours, minutes = divmod(round(abs(value.total_seconds()) / 60), 60)
+    if not hours:
+        return _("%(m)s min") % {"m": minutes}
+    return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
 
 
 @register.filter
