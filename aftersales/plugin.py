@@ -1,5 +1,6 @@
 """What the core brings to the whole, read by `aftersales.registry` like any app's plugin."""
 
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from .access import is_administrator
@@ -34,6 +35,8 @@ BEAT_SCHEDULE = {
     "heartbeat": {"task": "aftersales.tasks.heartbeat", "schedule": 60.0},
     # Notification outbox rows whose worker message was lost (a crash, a broker outage).
     "deliveries": {"task": "aftersales.tasks.requeue_deliveries", "schedule": 60.0},
+    # Expired sessions deleted (a signed-out or idle person's row stays until then).
+    "sessions": {"task": "aftersales.tasks.clear_sessions", "schedule": crontab(hour=3, minute=30)},
 }
 
 

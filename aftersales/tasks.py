@@ -30,3 +30,14 @@ def deliver(self, delivery_id):
 def requeue_deliveries():
     """Every minute from beat: queue outbox rows whose message was lost."""
     return notifications.requeue_due()
+
+
+@shared_task
+def clear_sessions():
+    """Every night from beat: delete expired sessions (Django's clearsessions)."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    record_heartbeat("sessions")
+    return deleted
