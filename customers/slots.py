@@ -7,3 +7,5 @@ from aftersales.registry import Slot
 customer_panels = Slot("customer_panels")
 # Buttons on a unit's page ("New service request" …): `Link`s.
 equipment_actions = Slot("equipment_actions")
+# Sections of a unit's page (its service history …): `Panel`s.
+equipment_panels = Slot("equipment_panels")

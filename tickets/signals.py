@@ -18,7 +18,7 @@ from aftersales.caching import forget
 from aftersales.queue import publish
 from aftersales.registry import Link, Panel
 from customers.signals import agreement_terms_changed, plan_due
-from customers.slots import customer_panels, equipment_actions
+from customers.slots import customer_panels, equipment_actions, equipment_panels
 
 from .models import ProblemType
 from .plugin import PEOPLE_CACHES
@@ -56,6 +56,17 @@ def _customer_tickets(request, customer):
 
 
 CUSTOMER_TICKETS = Panel("tickets/_customer_panel.html", _customer_tickets, rank=100)
+
+
+def _unit_history(request, unit):
+    """The unit's service history, newest first (what a dispatcher looks for first)."""
+    if not request.user.has_perm("tickets.view_ticket"):
+        return None
+    tickets = unit.tickets.select_related("engineer", "problem_type")
+    return {"tickets": tickets.order_by("-created_at", "-id")[:20], "unit": unit}
+
+
+UNIT_HISTORY = Panel("tickets/_unit_history.html", _unit_history, rank=100)
 NEW_TICKET_FOR_UNIT = Link(
     _("New service request"),
     lambda unit: f"{reverse('tickets:create')}?equipment={unit.pk}",
@@ -74,3 +85,4 @@ def connect():
     )
     customer_panels.register(CUSTOMER_TICKETS)
     equipment_actions.register(NEW_TICKET_FOR_UNIT)
+    equipment_panels.register(UNIT_HISTORY)

@@ -42,7 +42,7 @@ from ..models import (
     SlaTarget,
 )
 from ..resources import RESOURCES
-from ..slots import customer_panels, equipment_actions
+from ..slots import customer_panels, equipment_actions, equipment_panels
 
 
 class FilteredListView(PermissionMixin, FilteredListMixin, FilterView):
@@ -161,6 +161,7 @@ def equipment_detail(request, pk):
             "qr_svg": qr_svg(url),
             "agreements": unit.agreements.order_by("-end_date"),
             "actions": equipment_actions.links(request, unit),
+            "panels": equipment_panels.panels(request, unit),
         },
     )
 

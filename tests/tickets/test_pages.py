@@ -330,3 +330,15 @@ def test_each_revisit_is_one_event_of_the_timeline(dispatcher, engineer, revisit
     timeline = page.content.decode().split('<ol class="timeline')[1].split("</ol>")[0]
     assert timeline.count("回访：满意") == 1 and timeline.count("师傅很专业") == 1
     assert timeline.count("无人接听") == 1 and "评分 5/5" in timeline
+
+
+def test_a_units_page_lists_its_service_history(dispatcher, dispatcher_client):
+    unit = EquipmentFactory()
+    other = EquipmentFactory(customer=unit.customer)
+    first = enter_ticket(dispatcher, customer=unit.customer, equipment=unit)
+    second = enter_ticket(dispatcher, customer=unit.customer, equipment=unit)
+    elsewhere = enter_ticket(dispatcher, customer=unit.customer, equipment=other)
+    page = dispatcher_client.get(reverse("customers:equipment_detail", args=[unit.pk]))
+    history = page.content.decode().split('id="unit-history"')[1]
+    assert history.index(second.number) < history.index(first.number)  # newest first
+    assert elsewhere.number not in history
