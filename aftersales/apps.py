@@ -8,7 +8,7 @@ class AftersalesConfig(AppConfig):
     verbose_name = _("Organisation")
 
     def ready(self):
-        from . import checks, registry, signals  # noqa: F401 (checks registers itself)
+        from . import checks, registry, sessions, signals  # noqa: F401 (checks, sessions: receivers)
         from .celery import app as celery_app
 
         signals.connect()

@@ -19,7 +19,7 @@ from django_fsm import can_proceed, has_transition_perm
 from aftersales.caching import forget
 from aftersales.lib.actions import Refused
 from aftersales.models import User
-from aftersales.notifications import Text, notify, people_with_role
+from aftersales.notifications import Text, notify, people_with_role, send_sms
 from aftersales.roles import Role
 from customers.models import Priority, ProductModel
 
@@ -472,6 +472,27 @@ def replan_agreement(agreement_id, actor_id=None):
 
 
 # Priority ----------------------------------------------------------------------------------------
+
+
+def send_tracking_link(ticket, actor, *, version, link):
+    """Text the request's contact the page where they follow it (`link`: its absolute address),
+    with a log row; refused without a mobile number or the right to dispatch."""
+    with transaction.atomic():
+        locked = _lock(ticket, version)
+        if not actor.has_perm("tickets.dispatch_ticket"):
+            raise ActionRefused(_("You may not send messages to this customer."))
+        phone = "".join((locked.contact_phone or "").split())
+        if not phone:
+            raise ActionRefused(_("This request has no contact phone to text."))
+        text = _("[After-sales service] Follow your service request %(number)s here: %(link)s") % {
+            "number": locked.number,
+            "link": link,
+        }
+        send_sms(phone, text, key=f"tracking:{locked.pk}:{locked.version}")
+        locked.version += 1
+        locked.save(update_fields=["version"])
+        _log(locked, "send_tracking", actor, source=locked.state, data={"to": phone})
+    return locked
 
 
 def change_priority(ticket, actor, *, version, priority):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/act/<str:action>/", views.ticket_act, name="act"),
     path("<int:pk>/revisit/", views.ticket_revisit, name="revisit"),
     path("<int:pk>/priority/", views.ticket_priority, name="priority"),
+    path("<int:pk>/send-tracking/", views.ticket_send_tracking, name="send_tracking"),
     path("<int:pk>/work-order/", views.work_order, name="work_order"),
     path("revisits/", views.RevisitQueueView.as_view(), name="revisit_queue"),
     path("manager/", views.manager_queues, name="manager_queues"),

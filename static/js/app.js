@@ -9,6 +9,7 @@
  *   data-href="url"          on a table row: a click anywhere in the row opens the url
  *   data-bs-toggle="tooltip" Bootstrap tooltips, initialised here
  *   data-print               on a button: open the print dialog (labels, work orders)
+ *   data-copy="#field"       on a button: copy the field's value; data-copied is the thanks
  */
 (function () {
   "use strict";
@@ -75,5 +76,24 @@
 
   document.addEventListener("htmx:load", function (event) {
     initTooltips(event.target);
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) {
+      return;
+    }
+    var field = document.querySelector(button.getAttribute("data-copy"));
+    if (!field) {
+      return;
+    }
+    field.select();
+    var done = function () {
+      button.textContent = button.getAttribute("data-copied") || "✓";
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done);
+    } else if (document.execCommand("copy")) {
+      done();
+    }
   });
 })();

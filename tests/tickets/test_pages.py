@@ -342,3 +342,26 @@ def test_a_units_page_lists_its_service_history(dispatcher, dispatcher_client):
     history = page.content.decode().split('id="unit-history"')[1]
     assert history.index(second.number) < history.index(first.number)  # newest first
     assert elsewhere.number not in history
+
+
+def test_the_tracking_link_is_shown_and_texted_to_the_contact(dispatcher, dispatcher_client):
+    from aftersales.models import Delivery
+
+    ticket = enter_ticket(dispatcher, contact_phone="139 1234 5678")
+    url = reverse("tickets:detail", args=[ticket.pk])
+    tracking = reverse("ticket_public", args=[ticket.public_token])
+    page = dispatcher_client.get(url).content.decode()
+    assert f'value="http://testserver{tracking}"' in page and "data-copy" in page
+
+    send = reverse("tickets:send_tracking", args=[ticket.pk])
+    response = dispatcher_client.post(send, {"version": ticket.version})
+    assert response.status_code == 302
+    sms = Delivery.objects.get(channel=Delivery.Channel.SMS)
+    assert sms.target == "13912345678" and f"http://testserver{tracking}" in sms.payload["text"]
+    assert sms.payload["text"].startswith(f"【售后服务】您的服务请求 {ticket.number}")
+    ticket.refresh_from_db()
+    assert ticket.log.latest("id").action == "send_tracking"
+
+    stale = dispatcher_client.post(send, {"version": ticket.version - 1}, follow=True)
+    assert Delivery.objects.filter(channel=Delivery.Channel.SMS).count() == 1
+    assert stale.status_code == 200

@@ -34,6 +34,7 @@ ACTION_LABELS = {
     "correct": _("Corrected by the engineer"),
     "cancel": _("Cancelled"),
     "cancel_locked": _("Cancelled"),
+    "send_tracking": _("Tracking link sent by SMS"),
 }
 
 

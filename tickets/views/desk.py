@@ -449,6 +449,9 @@ def ticket_detail(request, pk):
             "priority_form": priority_form,
             "targets": sla_rows(ticket),
             "panels": ticket_panels.panels(request, ticket),
+            "tracking_url": request.build_absolute_uri(
+                reverse("ticket_public", args=[ticket.public_token])
+            ),
         },
     )
 
@@ -476,6 +479,27 @@ def ticket_act(request, pk, action):
             % {"number": done.number, "action": services.ACTION_LABELS[action]}
         ),
         after=lambda done: safe_next(request, (done or ticket).get_absolute_url()),
+    )
+
+
+@require_POST
+@login_required
+@permission_required("tickets.dispatch_ticket", raise_exception=True)
+def ticket_send_tracking(request, pk):
+    """Text the contact the public page where they follow the request."""
+    ticket = visible_ticket(request.user, pk)
+    link = request.build_absolute_uri(reverse("ticket_public", args=[ticket.public_token]))
+    return run_action(
+        request,
+        ActionForm(request.POST),
+        lambda data: services.send_tracking_link(
+            ticket, request.user, version=data["version"], link=link
+        ),
+        success=lambda done: (
+            _("The tracking link was sent to %(phone)s.") % {"phone": done.contact_phone}
+        ),
+        after=lambda done: ticket,
+        invalid=_("The page was out of date; nothing was sent."),
     )
 
 
