@@ -311,6 +311,17 @@ class Ticket(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
                 name="ticket_revisit_queue",
                 condition=Q(state="processed"),
             ),
+            # The service manager's two queues, in their order (not a sort of every match).
+            models.Index(
+                fields=["locked_at", "id"],
+                name="ticket_locked_queue",
+                condition=Q(state="locked"),
+            ),
+            models.Index(
+                fields=["correction_requested", "closed_at", "id"],
+                name="ticket_verify_queue",
+                condition=Q(state="closed"),
+            ),
             # The every-minute timer reads only tickets with something due (partial indexes).
             models.Index(
                 fields=["sla_check_at"],
