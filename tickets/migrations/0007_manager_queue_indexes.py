@@ -5,21 +5,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('aftersales', '0007_user_language'),
-        ('customers', '0006_import_job_progress_and_expiry'),
-        ('tickets', '0006_search_order_indexes'),
+        ("aftersales", "0007_user_language"),
+        ("customers", "0006_import_job_progress_and_expiry"),
+        ("tickets", "0006_search_order_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('state', 'locked')), fields=['locked_at', 'id'], name='ticket_locked_queue'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("state", "locked")),
+                fields=["locked_at", "id"],
+                name="ticket_locked_queue",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('state', 'closed')), fields=['correction_requested', 'closed_at', 'id'], name='ticket_verify_queue'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("state", "closed")),
+                fields=["correction_requested", "closed_at", "id"],
+                name="ticket_verify_queue",
+            ),
         ),
     ]
