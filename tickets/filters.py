@@ -192,10 +192,11 @@ class TicketFilter(django_filters.FilterSet):
             ("requested_date", "requested"),
             ("number", "number"),
         ],
+        # Keyed by the model's field names (django-filter's rule), not by the parameters.
         field_labels={
-            "created": _("Entered"),
-            "due": _("Next due"),
-            "requested": _("Requested date"),
+            "created_at": _("Entered"),
+            "sla_due": _("Next due"),
+            "requested_date": _("Requested date"),
             "number": _("Number"),
         },
     )

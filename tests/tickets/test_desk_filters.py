@@ -72,3 +72,11 @@ def test_requested_from_and_until(dispatcher_client, three_days):
 def test_a_date_that_is_not_one_is_said_and_breaks_nothing(dispatcher_client, three_days):
     response = dispatcher_client.get(reverse("tickets:list"), {"created_after": "31.02.2026"})
     assert response.status_code == 200
+
+
+def test_the_sort_box_reads_in_chinese(dispatcher_client):
+    page = dispatcher_client.get(reverse("tickets:list")).content.decode()
+    sort = page.split('name="sort"')[1].split("</select>")[0]
+    assert '<option value="created">录入</option>' in sort
+    assert '<option value="-due">最近到期（降序）</option>' in sort
+    assert "Created" not in sort and "应收" not in sort
