@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.caching import per_language, remembered
+from aftersales.lib.validators import plain_text, validate_phone
 from aftersales.models import EngineerProfile
 from customers.models import Priority
 
@@ -53,6 +54,36 @@ class TicketForm(forms.ModelForm):
         if not self.is_bound:
             self.initial.setdefault("contact", primary.pk if primary else None)
             self.initial.setdefault("address", customer.address)
+
+    # Free texts are bounded (the columns are not) and lose bidirectional control characters.
+    TEXT_LIMITS = {"description": 2000, "analysis": 2000, "contact_name": 50, "address": 200}
+
+    def clean_contact_phone(self):
+        phone = plain_text(self.cleaned_data.get("contact_phone", "")).strip()
+        validate_phone(phone)
+        return phone
+
+    def _clean_text(self, name):
+        text = plain_text(self.cleaned_data.get(name) or "")
+        limit = self.TEXT_LIMITS[name]
+        if len(text) > limit:
+            raise forms.ValidationError(
+                _("At most %(limit)s characters (this has %(count)s).")
+                % {"limit": limit, "count": len(text)}
+            )
+        return text
+
+    def clean_description(self):
+        return self._clean_text("description")
+
+    def clean_analysis(self):
+        return self._clean_text("analysis")
+
+    def clean_contact_name(self):
+        return self._clean_text("contact_name")
+
+    def clean_address(self):
+        return self._clean_text("address")
 
     def clean_requested_date(self):
         day = self.cleaned_data.get("requested_date")

@@ -25,3 +25,23 @@ def validate_cn_mobile(value):
             _("Enter an 11-digit mainland China mobile number, e.g. 13812345678."),
             code="invalid_mobile",
         )
+
+
+# A phone a person can dial: digits with the usual separators, an optional + and extension.
+_PHONE = re.compile(r"^\+?[\d\s\-()]{5,20}(?:[#转]\d{1,6})?$")
+# Bidirectional overrides and isolates: they make text display in another order than it reads
+# (a "spoofed" phone number or name); nothing in this product's texts needs them.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def validate_phone(value):
+    if value and not _PHONE.match(value):
+        raise ValidationError(
+            _("Enter a phone number: digits, with spaces, dashes or a leading + if needed."),
+            code="invalid_phone",
+        )
+
+
+def plain_text(value):
+    """`value` without bidirectional control characters."""
+    return _BIDI.sub("", value) if value else value

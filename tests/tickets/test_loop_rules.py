@@ -309,3 +309,40 @@ def test_two_concurrent_assignments_one_wins(make_user):
     assert (ticket.state, ticket.engineer, ticket.version) == (State.ASSIGNED, winner, version + 1)
     assert TicketTransition.objects.filter(ticket=ticket, action="assign").count() == 1
     assert connection.vendor == "postgresql"
+
+
+def entry(client, customer, **fields):
+    data = {
+        "customer": customer.pk,
+        "service_type": "repair",
+        "priority": "normal",
+        "channel": "phone",
+        "description": "空调不制冷",
+        "contact_phone": "13800138000",
+        **fields,
+    }
+    return client.post(reverse("tickets:create"), data)
+
+
+def test_entry_refuses_a_phone_nobody_can_dial_and_texts_without_bounds(dispatcher_client):
+    customer = CustomerFactory()
+    bad_phone = entry(dispatcher_client, customer, contact_phone="abc<script>")
+    assert bad_phone.status_code == 200
+    assert "请输入电话号码" in bad_phone.content.decode()
+    too_long = entry(dispatcher_client, customer, description="漏" * 2001)
+    assert "最多 2000 个字符（当前 2001 个）" in too_long.content.decode()
+    assert not Ticket.objects.exists()
+
+
+def test_entry_keeps_real_phones_and_drops_direction_tricks(dispatcher_client):
+    customer = CustomerFactory()
+    response = entry(
+        dispatcher_client,
+        customer,
+        contact_phone="+86 138-0013-8000",
+        description="客户电话\u202e0008310083\u202c，请回电",
+    )
+    assert response.status_code == 302
+    ticket = Ticket.objects.get()
+    assert ticket.contact_phone == "+86 138-0013-8000"
+    assert ticket.description == "客户电话0008310083，请回电"
