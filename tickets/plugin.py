@@ -9,6 +9,8 @@ from aftersales.roles import Role
 URLS = [
     path("tickets/", include("tickets.urls")),
     path("m/", include("tickets.mobile_urls")),
+    # Visit photos and signatures, only for people who may see their request.
+    path("", include("tickets.media_urls")),
     # The customer's view of a request (/t/<token>/), opened from the work order's QR code.
     path("", include("tickets.public_urls")),
 ]
