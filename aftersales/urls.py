@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import registry, views
@@ -38,7 +39,10 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("whoami", views.whoami, name="whoami"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Signing in and out only: passwords are set by administrators (org/users/…/password), so no
+    # self-service reset page sends e-mails to whoever asks.
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Django's language switch, remembering the choice for the person's notifications.
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("org/", include((org_patterns, "org"))),

@@ -54,3 +54,13 @@ def test_expired_sessions_are_deleted_at_night(client, dispatcher):
     with time_machine.travel(START + timedelta(hours=9), tick=False):
         assert tasks.clear_sessions() == 1
     assert Session.objects.count() == 0
+
+
+def test_no_self_service_password_reset_sends_mail_to_whoever_asks(client, dispatcher, mailoutbox):
+    """Passwords are set by administrators; the reset pages Django offers are not served."""
+    for path in ("/accounts/password_reset/", "/accounts/password_change/"):
+        assert client.get(path).status_code == 404
+    for _ in range(3):
+        client.post("/accounts/password_reset/", {"email": dispatcher.email or "a@example.com"})
+    assert mailoutbox == []
+    assert client.get(reverse("login")).status_code == 200
