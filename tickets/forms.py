@@ -9,7 +9,7 @@ from aftersales.models import EngineerProfile
 from customers.models import Priority
 
 from .filters import engineers
-from .models import ProblemType, Revisit, Ticket
+from .models import ProblemType, Revisit, ServiceType, Ticket
 
 
 class TicketForm(forms.ModelForm):
@@ -50,6 +50,12 @@ class TicketForm(forms.ModelForm):
         self.fields["contact"].queryset = customer.contacts.all()
         self.fields["equipment"].queryset = customer.equipment.select_related("product_model")
         self.fields["problem_type"].queryset = ProblemType.objects.filter(active=True)
+        # A rushed entry must not become a repair (or an installation) by default: choose one.
+        service_type = self.fields["service_type"]
+        service_type.choices = [("", _("Choose the service type"))] + list(ServiceType.choices)
+        service_type.initial = None
+        if not self.is_bound and self.instance.pk is None:
+            self.initial.pop("service_type", None)
         primary = next((c for c in customer.contacts.all() if c.is_primary), None)
         if not self.is_bound:
             self.initial.setdefault("contact", primary.pk if primary else None)

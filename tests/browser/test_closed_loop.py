@@ -50,6 +50,7 @@ def test_the_whole_loop(
     page.locator("#customer-results a", has_text="选择").first.click()
     expect(page.locator("#facts-units")).to_contain_text("AC72-2026-004321")
     page.select_option("select[name=equipment]", str(unit.pk))
+    page.select_option("select[name=service_type]", "repair")  # chosen, never a default
     page.select_option("select[name=priority]", "high")
     page.fill("textarea[name=description]", "冷库空调不制冷，温度升到 12 度")
     page.locator("#ticket-form [type=submit]").click()

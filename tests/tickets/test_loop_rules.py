@@ -346,3 +346,13 @@ def test_entry_keeps_real_phones_and_drops_direction_tricks(dispatcher_client):
     ticket = Ticket.objects.get()
     assert ticket.contact_phone == "+86 138-0013-8000"
     assert ticket.description == "客户电话0008310083，请回电"
+
+
+def test_the_service_type_must_be_chosen(dispatcher_client):
+    customer = CustomerFactory()
+    page = dispatcher_client.get(reverse("tickets:create") + f"?customer={customer.pk}")
+    select = page.content.decode().split('name="service_type"')[1].split("</select>")[0]
+    assert '<option value="" selected>请选择服务类型</option>' in select
+    response = entry(dispatcher_client, customer, service_type="")
+    assert response.status_code == 200 and not Ticket.objects.exists()
+    assert entry(dispatcher_client, customer, service_type="maintenance").status_code == 302
