@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .lib.params import ParamsForm
 from .lib.validators import normalize_cn_mobile
 from .models import EngineerProfile, ServicePoint, User
 from .registry import project_app_labels
@@ -132,17 +133,11 @@ class EngineerForm(forms.ModelForm):
 _ID = {"required": False, "min_value": 1, "max_value": 2**31 - 1}
 
 
-class ListParamsForm(forms.Form):
-    """The GET parameters of the organisation lists, checked before any reaches a query: a
-    value that is not one of its kind (a NUL in a search, an id of letters, a number past the
-    column's range) is left out, as if not given."""
+class ListParamsForm(ParamsForm):
+    """The GET parameters of the organisation lists."""
 
     q = forms.CharField(required=False, max_length=100)
     role = forms.CharField(required=False, max_length=50)
     service_point = forms.IntegerField(**_ID)
     skill = forms.IntegerField(**_ID)
     availability = forms.CharField(required=False, max_length=20)
-
-    def values(self):
-        self.is_valid()
-        return {name: value for name, value in self.cleaned_data.items() if value}

@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.caching import per_language, remembered
+from aftersales.lib.params import ParamsForm
 from aftersales.lib.validators import plain_text, validate_phone
 from aftersales.models import EngineerProfile
 from customers.models import Priority
@@ -210,14 +211,10 @@ class PriorityForm(forms.Form):
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
 
 
-class EntryStartForm(forms.Form):
-    """What the entry page is opened with (a customer's or unit's id, or a search for the
-    customer), checked before any reaches a query: a value not of its kind is left out."""
+class EntryStartForm(ParamsForm):
+    """What the entry page is opened with: a customer's or unit's id, or a search for the
+    customer."""
 
     customer = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     equipment = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     q = forms.CharField(required=False, max_length=100)
-
-    def values(self):
-        self.is_valid()
-        return self.cleaned_data

@@ -160,24 +160,24 @@ def perform(ticket, action, actor, *, version=None, reason="", data=None, then=N
         if action in ("assign", "unlock") and locked.engineer_id:
             _tell_engineer(locked)
         if locked.state == State.LOCKED and source != State.LOCKED:
-            _tell_managers_locked(locked)
+            # Every lock (two rounds unresolved, an unsatisfied revisit, a timer's) waits for a
+            # service manager: each of them is told, whoever or whatever locked it.
+            tell_role(
+                locked, Role.SERVICE_MANAGER, gettext_lazy("%(number)s is locked: %(reason)s")
+            )
     return locked
 
 
-def _tell_managers_locked(ticket):
-    """Every lock (two rounds unresolved, an unsatisfied revisit, a timer's) waits for a service
-    manager: each of them is told, whoever or whatever locked it."""
+def tell_role(ticket, role, title):
+    """Tell everyone with `role` that `ticket` is now in its state, for its reason (`title`: a
+    lazy text with %(number)s and %(reason)s); once per state and version."""
     notify(
-        "ticket_locked",
-        users=people_with_role(Role.SERVICE_MANAGER),
+        "ticket_" + ticket.state,
+        users=people_with_role(role),
         about=ticket,
-        title=Text(
-            gettext_lazy("%(number)s is locked: %(reason)s"),
-            number=ticket.number,
-            reason=ticket.state_reason,
-        ),
+        title=Text(title, number=ticket.number, reason=ticket.state_reason),
         url=reverse("tickets:detail", args=[ticket.pk]),
-        key=f"locked:{ticket.pk}:{ticket.version}",
+        key=f"{ticket.state}:{ticket.pk}:{ticket.version}",
     )
 
 

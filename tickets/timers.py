@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.notifications import Row, Text, notify, notify_many, people_with_role
+from aftersales.notifications import Row, Text, notify_many, people_with_role
 from aftersales.roles import Role
 
 from . import services
@@ -98,7 +98,10 @@ def every_minute(now=None):
         _notify_revisits(overdue, now)
     for ticket in sent_back:
         if ticket.state == State.PENDING_ASSIGNMENT:
-            _notify_back_for_assignment(ticket)  # (a lock told the managers in services)
+            # (a lock told the service managers in services.perform)
+            services.tell_role(
+                ticket, Role.DISPATCHER, _("%(number)s is back for assignment: %(reason)s")
+            )
     counts = {
         "warned": sum(bool(mark.warned) for mark in events),
         "breached": sum(bool(mark.breached) for mark in events),
@@ -200,18 +203,3 @@ def _notify_revisits(ids, now):
         for agent in agents
     ]
     notify_many("revisit_overdue", rows, about=Ticket)
-
-
-def _notify_back_for_assignment(ticket):
-    notify(
-        "ticket_" + ticket.state,
-        users=people_with_role(Role.DISPATCHER),
-        about=ticket,
-        title=Text(
-            _("%(number)s is back for assignment: %(reason)s"),
-            number=ticket.number,
-            reason=ticket.state_reason,
-        ),
-        url=reverse("tickets:detail", args=[ticket.pk]),
-        key=f"{ticket.state}:{ticket.pk}:{ticket.version}",
-    )

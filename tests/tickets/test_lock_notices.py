@@ -64,3 +64,19 @@ def test_the_timers_lock_tells_them_once(dispatcher, service_manager):
     ticket.refresh_from_db()
     assert ticket.state == State.LOCKED
     assert len(lock_notices(ticket)) == 1
+
+
+def test_a_request_the_timer_sends_back_tells_the_dispatchers_once(dispatcher, engineer):
+    shanghai = ZoneInfo("Asia/Shanghai")
+    with time_machine.travel(datetime(2026, 11, 23, 10, tzinfo=shanghai), tick=False):
+        ticket = enter_ticket(dispatcher, requested_date=date(2026, 11, 24))
+        ticket = services.perform(ticket, "assign", dispatcher, engineer=engineer)
+    with time_machine.travel(datetime(2026, 11, 25, 0, 1, tzinfo=shanghai), tick=False):
+        timers.every_minute()
+        timers.every_minute()
+    ticket.refresh_from_db()
+    assert ticket.state == State.PENDING_ASSIGNMENT
+    notices = Notification.objects.filter(event="ticket_pending_assignment", ticket=ticket)
+    assert list(notices.values_list("user__username", flat=True)) == [dispatcher.username]
+    assert notices.get().title.startswith(f"{ticket.number} 已退回待分配：")
+    assert lock_notices(ticket) == []

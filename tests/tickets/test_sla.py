@@ -351,6 +351,33 @@ def test_editing_agreement_targets_replans_its_open_tickets_with_a_log_row(
     )
 
 
+def test_with_the_broker_down_the_replan_runs_in_the_request(
+    dispatcher_client, two_open_and_a_cancelled, monkeypatch, django_capture_on_commit_callbacks
+):
+    """No sweep finds a re-plan the broker lost: when publishing fails it runs at once."""
+    from kombu.exceptions import OperationalError
+
+    from tickets.tasks import replan_agreement
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(replan_agreement, "delay", broker_down)
+    waiting, _met, _cancelled = two_open_and_a_cancelled
+    with (
+        time_machine.travel(at("2026-11-23 10:20"), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = dispatcher_client.post(
+            reverse("customers:agreement_edit", args=[waiting.agreement.pk]),
+            edit_post(waiting.agreement, response=120, arrival=300),
+        )
+    assert response.status_code == 302
+    waiting.refresh_from_db()
+    assert waiting.response_due == at("2026-11-23 12:00")
+    assert waiting.log.latest("id").action == "replan"
+
+
 def test_editing_what_the_clock_does_not_depend_on_replans_nothing(
     dispatcher_client, two_open_and_a_cancelled, django_capture_on_commit_callbacks
 ):
