@@ -283,10 +283,18 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 # Probes ask over plain HTTP inside the network: answered, not redirected.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies (nginx, a load balancer) stand in front of Django. Client addresses (rate
+# limits, login lock-outs) come from the header those proxies write (aftersales.lib.client_ip),
+# and their X-Forwarded-Proto says whether the request came over HTTPS; with 0, both headers are
+# the client's own word and are ignored.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+# Each a separate decision: includeSubDomains forces HTTPS on every host of the domain (an
+# intranet one without it stops working), preload asks browsers to hard-code that for months.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CSP = {
@@ -303,12 +311,18 @@ SECURE_CSP = {
 
 # Public pages (QR fault report, customer links) are rate limited per client address.
 PUBLIC_RATE_LIMIT = env.str("PUBLIC_RATE_LIMIT", default="60/m")
+RATELIMIT_IP_META_KEY = "aftersales.lib.client_ip.client_ip"
 RATELIMIT_VIEW = "aftersales.views.rate_limited"
 # The service hotline that public pages offer as a tap-to-call link (empty: not shown).
 SERVICE_HOTLINE = env.str("SERVICE_HOTLINE", default="400-800-1234" if DEBUG else "")
-# The embedded file cache counts non-atomically (rate limits are approximate there): it is for
-# one machine only. Production uses Redis.
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+SILENCED_SYSTEM_CHECKS = [
+    # The embedded file cache counts non-atomically (rate limits are approximate there): it is
+    # for one machine only. Production uses Redis.
+    "django_ratelimit.W001",
+    # HSTS includeSubDomains and preload are opt-ins of their own (above), not omissions.
+    "security.W005",
+    "security.W021",
+]
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

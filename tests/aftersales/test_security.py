@@ -1,0 +1,135 @@
+"""Who the client is behind proxies, and the HTTPS and HSTS settings."""
+
+from django.test import RequestFactory
+from django.urls import reverse
+
+from aftersales.lib.client_ip import client_ip
+from tests.test_infra import run_settings
+
+PROXY = "10.0.0.2"
+
+
+# --- The client's address ---------------------------------------------------------------------
+
+
+def address(forwarded_for=None, remote=PROXY):
+    meta = {"REMOTE_ADDR": remote}
+    if forwarded_for is not None:
+        meta["HTTP_X_FORWARDED_FOR"] = forwarded_for
+    return client_ip(RequestFactory().get("/", **meta))
+
+
+def test_without_proxies_a_forwarded_for_header_is_the_clients_word_and_ignored(settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert address("198.51.100.7", remote="203.0.113.5") == "203.0.113.5"
+
+
+def test_with_one_proxy_the_client_is_the_right_most_entry(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    # The client sent "1.2.3.4"; our proxy appended the address it saw.
+    assert address("1.2.3.4, 198.51.100.7") == "198.51.100.7"
+    assert address("198.51.100.7") == "198.51.100.7"
+
+
+def test_with_two_proxies_the_client_is_the_second_entry_from_the_right(settings):
+    settings.TRUSTED_PROXY_COUNT = 2
+    assert address("1.2.3.4, 198.51.100.7, 10.0.0.1") == "198.51.100.7"
+
+
+def test_a_request_that_bypassed_the_proxies_counts_by_its_own_address(settings):
+    settings.TRUSTED_PROXY_COUNT = 2
+    assert address("198.51.100.7", remote="203.0.113.5") == "203.0.113.5"
+    assert address(None, remote="203.0.113.5") == "203.0.113.5"
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert address("", remote="203.0.113.5") == "203.0.113.5"
+    assert address("not-an-address", remote="203.0.113.5") == "203.0.113.5"
+    assert address(" 2001:DB8::1 ") == "2001:db8::1"  # one spelling per address
+
+
+def limited_codes(client, forwarded_for, remote=PROXY, times=4):
+    url = reverse("ticket_public", args=["no-such-token"])  # 404 until the limit answers 429
+    return [
+        client.get(url, REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=ip).status_code
+        for ip in forwarded_for(times)
+    ]
+
+
+def test_a_spoofed_forwarded_for_does_not_escape_the_rate_limit(client, db, settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    settings.PUBLIC_RATE_LIMIT = "3/m"
+    codes = limited_codes(client, lambda n: [f"198.51.100.{i}" for i in range(n)])
+    assert codes == [404, 404, 404, 429]
+
+
+def test_behind_a_proxy_each_client_has_its_own_rate_limit(client, db, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.PUBLIC_RATE_LIMIT = "3/m"
+    # Four clients through the same proxy: not one shared bucket for the proxy's address.
+    assert limited_codes(client, lambda n: [f"198.51.100.{i}" for i in range(n)]) == [404] * 4
+    # One client, whatever it puts in front of the header itself.
+    codes = limited_codes(client, lambda n: [f"{i}.{i}.{i}.{i}, 198.51.100.99" for i in range(n)])
+    assert codes == [404, 404, 404, 429]
+
+
+# --- HTTPS and HSTS ---------------------------------------------------------------------------
+
+
+def test_the_https_header_is_trusted_only_behind_a_configured_proxy():
+    code = "from django.conf import settings as s; print(s.SECURE_PROXY_SSL_HEADER)"
+    assert run_settings(code, DEBUG="1").stdout.split() == ["None"]
+    behind = run_settings(code, DEBUG="1", TRUSTED_PROXY_COUNT="1").stdout.strip()
+    assert behind == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+def test_a_client_claiming_https_without_a_proxy_is_still_redirected(client, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert settings.SECURE_PROXY_SSL_HEADER is None  # the test settings have no proxy
+    response = client.get(reverse("login"), HTTP_X_FORWARDED_PROTO="https")
+    assert response.status_code == 301 and response["Location"].startswith("https://")
+
+
+def test_behind_a_proxy_its_https_header_is_believed(client, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    assert client.get(reverse("login"), HTTP_X_FORWARDED_PROTO="https").status_code == 200
+
+
+def test_probes_are_answered_over_plain_http(client, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get(reverse("healthz")).status_code == 200
+    assert client.get(reverse("readyz")).status_code in (200, 503)  # answered, not redirected
+    assert client.get(reverse("login")).status_code == 301
+
+
+def test_hsts_subdomains_and_preload_are_separate_opt_ins():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_HSTS_PRELOAD)"
+    )
+    year = "31536000"
+    assert run_settings(code, DEBUG="1", SECURE_HSTS_SECONDS=year).stdout.split() == [
+        year,
+        "False",
+        "False",
+    ]
+    subdomains = run_settings(
+        code, DEBUG="1", SECURE_HSTS_SECONDS=year, SECURE_HSTS_INCLUDE_SUBDOMAINS="1"
+    )
+    assert subdomains.stdout.split() == [year, "True", "False"]
+    both = run_settings(
+        code,
+        DEBUG="1",
+        SECURE_HSTS_SECONDS=year,
+        SECURE_HSTS_INCLUDE_SUBDOMAINS="1",
+        SECURE_HSTS_PRELOAD="1",
+    )
+    assert both.stdout.split() == [year, "True", "True"]
+
+
+def test_the_hsts_header_names_only_what_was_opted_into(client, db, settings):
+    settings.SECURE_HSTS_SECONDS = 3600
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+    settings.SECURE_HSTS_PRELOAD = False
+    assert client.get(reverse("healthz"), secure=True)["Strict-Transport-Security"] == (
+        "max-age=3600"
+    )
