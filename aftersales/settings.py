@@ -146,11 +146,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login brute-force protection: lock a username + IP pair after repeated failures.
+# Login brute-force protection (django-axes, counted in the database): a username + address pair
+# is locked after AXES_FAILURE_LIMIT failures, and an address, whatever usernames it tries, after
+# LOGIN_ADDRESS_FAILURE_LIMIT (aftersales.lockout), each for AXES_COOLOFF_TIME.
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "aftersales.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "aftersales.lib.client_ip.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 

@@ -1,9 +1,16 @@
-"""Who the client is behind proxies, and the HTTPS and HSTS settings."""
+"""Who the client is behind proxies, login lock-outs by account and by address, and the HTTPS
+and HSTS settings."""
 
+import socket
+
+import pytest
+from axes.models import AccessAttempt
 from django.test import RequestFactory
 from django.urls import reverse
 
+from aftersales import caching
 from aftersales.lib.client_ip import client_ip
+from tests.conftest import PASSWORD
 from tests.test_infra import run_settings
 
 PROXY = "10.0.0.2"
@@ -69,6 +76,106 @@ def test_behind_a_proxy_each_client_has_its_own_rate_limit(client, db, settings)
     # One client, whatever it puts in front of the header itself.
     codes = limited_codes(client, lambda n: [f"{i}.{i}.{i}.{i}, 198.51.100.99" for i in range(n)])
     assert codes == [404, 404, 404, 429]
+
+
+# --- Login lock-out ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def lockout(settings):
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = 5
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 30
+    return settings
+
+
+def log_in(client, username, password, ip="203.0.113.9", **extra):
+    return client.post(
+        reverse("login"),
+        {"username": username, "password": password},
+        REMOTE_ADDR=ip,
+        **extra,
+    )
+
+
+def test_one_password_sprayed_over_many_accounts_locks_the_address(
+    lockout, client, dispatcher, make_user
+):
+    lockout.LOGIN_ADDRESS_FAILURE_LIMIT = 6
+    for i in range(5):
+        assert log_in(client, f"user{i}", "Spring2026!").status_code == 200  # form error
+    refused = log_in(client, "user5", "Spring2026!")
+    assert refused.status_code == 429
+    assert "您所在的网络登录失败次数过多" in refused.content.decode()
+    # From that address even a right password waits for the cool-off; elsewhere it works.
+    assert log_in(client, dispatcher.username, PASSWORD).status_code == 429
+    assert log_in(client, dispatcher.username, PASSWORD, ip="198.51.100.1").status_code == 302
+
+
+def test_a_few_typos_in_one_office_lock_nobody_else_out(lockout, client, make_user):
+    """An office behind one NAT address: typos by several people, and one person locked."""
+    staff = [make_user("dispatcher", username=f"desk{i}") for i in range(6)]
+    for person in staff:
+        for _ in range(2):
+            assert log_in(client, person.username, "typo").status_code == 200
+    unlucky = make_user("engineer", username="unlucky")
+    for _ in range(4):
+        log_in(client, unlucky.username, "typo")
+    locked = log_in(client, unlucky.username, "typo")
+    assert locked.status_code == 429
+    assert "该账号已被禁止从您的设备登录" in locked.content.decode()  # the account, not the office
+    for person in staff:
+        assert log_in(client, person.username, PASSWORD).status_code == 302
+        client.post(reverse("logout"))
+
+
+def test_behind_a_proxy_the_lockout_counts_each_client_not_the_proxy(lockout, client, dispatcher):
+    lockout.TRUSTED_PROXY_COUNT = 1
+    lockout.LOGIN_ADDRESS_FAILURE_LIMIT = 3
+    for i in range(5):
+        log_in(client, f"user{i}", "x", ip=PROXY, HTTP_X_FORWARDED_FOR=f"198.51.100.{i}")
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {
+        f"198.51.100.{i}" for i in range(5)
+    }
+    ok = log_in(client, dispatcher.username, PASSWORD, ip=PROXY, HTTP_X_FORWARDED_FOR="192.0.2.1")
+    assert ok.status_code == 302
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens there once the socket is closed
+
+
+def test_staff_log_in_with_redis_down_and_the_address_limit_still_counts(
+    lockout, client, dispatcher
+):
+    """The lock-out counts in the database: a stopped Redis neither blocks logins nor lifts
+    the limit."""
+    lockout.CACHES = {
+        "default": {
+            "BACKEND": "aftersales.caching.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    caching._down["until"] = 0.0
+    try:
+        assert log_in(client, dispatcher.username, PASSWORD).status_code == 302
+        assert client.get(reverse("tickets:list")).status_code == 200
+        client.post(reverse("logout"))
+        lockout.LOGIN_ADDRESS_FAILURE_LIMIT = 3
+        codes = [log_in(client, f"user{i}", "x", ip="192.0.2.50").status_code for i in range(3)]
+        assert codes == [200, 200, 429]
+    finally:
+        caching._down["until"] = 0.0
+
+
+def test_the_address_limit_comes_from_the_environment():
+    code = "from django.conf import settings as s; print(s.LOGIN_ADDRESS_FAILURE_LIMIT)"
+    assert run_settings(code, DEBUG="1").stdout.split() == ["30"]
+    configured = run_settings(code, DEBUG="1", LOGIN_ADDRESS_FAILURE_LIMIT="50")
+    assert configured.stdout.split() == ["50"]
 
 
 # --- HTTPS and HSTS ---------------------------------------------------------------------------
