@@ -268,7 +268,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Notifications (aftersales.notifications): links in e-mails and robot messages start with
 # SITE_URL; SMS go through SMS_BACKEND (a class with send(mobile, text); the default logs them).
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# With DEBUG on, the address `make demo` serves; with DEBUG off it must be set (aftersales.E003).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 SMS_BACKEND = env.str("SMS_BACKEND", default="aftersales.sms.LogBackend")
 # A failed send is tried again after 30 s, 1 min, 2 min, … (at most 30 min apart: below Redis's
 # one-hour visibility timeout) and given up after NOTIFY_MAX_ATTEMPTS tries.

@@ -1,17 +1,19 @@
-"""Who the client is behind proxies, login lock-outs by account and by address, and the HTTPS
-and HSTS settings."""
+"""Who the client is behind proxies, login lock-outs by account and by address, HTTPS and HSTS
+settings, and the address that links in messages point at."""
 
+import re
 import socket
 
 import pytest
 from axes.models import AccessAttempt
+from django.core.checks import Error
 from django.test import RequestFactory
 from django.urls import reverse
 
-from aftersales import caching
+from aftersales import caching, checks
 from aftersales.lib.client_ip import client_ip
 from tests.conftest import PASSWORD
-from tests.test_infra import run_settings
+from tests.test_infra import BASE_DIR, run_settings
 
 PROXY = "10.0.0.2"
 
@@ -240,3 +242,33 @@ def test_the_hsts_header_names_only_what_was_opted_into(client, db, settings):
     assert client.get(reverse("healthz"), secure=True)["Strict-Transport-Security"] == (
         "max-age=3600"
     )
+
+
+# --- SITE_URL ---------------------------------------------------------------------------------
+
+
+def test_without_debug_a_missing_site_url_is_a_check_error(settings):
+    settings.DEBUG = False
+    settings.SITE_URL = ""
+    errors = checks.site_url_is_set(None)
+    assert [(type(e), e.id) for e in errors] == [(Error, "aftersales.E003")]
+    settings.SITE_URL = "service.example.com"  # links would be relative to the mail reader
+    assert [e.id for e in checks.site_url_is_set(None)] == ["aftersales.E003"]
+    settings.SITE_URL = "https://service.example.com"
+    assert checks.site_url_is_set(None) == []
+
+
+def test_manage_py_check_stops_without_site_url_when_debug_is_off():
+    code = "from django.core.management import execute_from_command_line as m; m(['', 'check'])"
+    missing = run_settings(code, DEBUG="0", SECRET_KEY="x" * 50)
+    assert missing.returncode != 0 and "aftersales.E003" in missing.stderr
+    given = run_settings(
+        code, DEBUG="0", SECRET_KEY="x" * 50, SITE_URL="https://service.example.com"
+    )
+    assert given.returncode == 0, given.stderr
+
+
+def test_in_debug_links_point_at_the_demos_own_address():
+    result = run_settings("from django.conf import settings as s; print(s.SITE_URL)", DEBUG="1")
+    demo = re.search(r"Web: (http://\S+?)/? ", (BASE_DIR / "Makefile").read_text()).group(1)
+    assert result.stdout.split() == [demo]
