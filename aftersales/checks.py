@@ -1,5 +1,7 @@
 """System checks of the core (registered by AftersalesConfig)."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.db import connections
@@ -37,5 +39,31 @@ def mail_is_only_logged(app_configs, **kwargs):
             "E-mail is only written to the log (no EMAIL_URL is set): nothing is sent.",
             hint="Set EMAIL_URL, e.g. smtp+tls://user:password@mail.example.com:587.",
             id="aftersales.E002",
+        )
+    ]
+
+
+@register()
+def site_url_is_set(app_configs, **kwargs):
+    """Links in e-mails and robot messages start with SITE_URL (aftersales.notifications). With
+    DEBUG off no default could be right, so `migrate`, `check` and `runserver` stop until it is
+    set (DEBUG on: the demo's own address)."""
+    url = urlsplit(settings.SITE_URL)
+    if url.scheme in ("http", "https") and url.hostname:
+        return []
+    hint = "Set SITE_URL to the address people open the site at, e.g. https://service.example.com."
+    if not settings.SITE_URL:
+        return [
+            Error(
+                "SITE_URL is not set: links in e-mails and robot messages would lead nowhere.",
+                hint=hint,
+                id="aftersales.E003",
+            )
+        ]
+    return [
+        Error(
+            f"SITE_URL ({settings.SITE_URL}) is not an http:// or https:// address.",
+            hint=hint,
+            id="aftersales.E003",
         )
     ]

@@ -146,11 +146,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login brute-force protection: lock a username + IP pair after repeated failures.
+# Login brute-force protection (django-axes, counted in the database): a username + address pair
+# is locked after AXES_FAILURE_LIMIT failures, and an address, whatever usernames it tries, after
+# LOGIN_ADDRESS_FAILURE_LIMIT (aftersales.lockout), each for AXES_COOLOFF_TIME.
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "aftersales.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "aftersales.lib.client_ip.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
@@ -263,7 +268,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Notifications (aftersales.notifications): links in e-mails and robot messages start with
 # SITE_URL; SMS go through SMS_BACKEND (a class with send(mobile, text); the default logs them).
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# With DEBUG on, the address `make demo` serves; with DEBUG off it must be set (aftersales.E003).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 SMS_BACKEND = env.str("SMS_BACKEND", default="aftersales.sms.LogBackend")
 # A failed send is tried again after 30 s, 1 min, 2 min, … (at most 30 min apart: below Redis's
 # one-hour visibility timeout) and given up after NOTIFY_MAX_ATTEMPTS tries.
@@ -283,10 +289,18 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 # Probes ask over plain HTTP inside the network: answered, not redirected.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies (nginx, a load balancer) stand in front of Django. Client addresses (rate
+# limits, login lock-outs) come from the header those proxies write (aftersales.lib.client_ip),
+# and their X-Forwarded-Proto says whether the request came over HTTPS; with 0, both headers are
+# the client's own word and are ignored.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+# Each a separate decision: includeSubDomains forces HTTPS on every host of the domain (an
+# intranet one without it stops working), preload asks browsers to hard-code that for months.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CSP = {
@@ -303,12 +317,18 @@ SECURE_CSP = {
 
 # Public pages (QR fault report, customer links) are rate limited per client address.
 PUBLIC_RATE_LIMIT = env.str("PUBLIC_RATE_LIMIT", default="60/m")
+RATELIMIT_IP_META_KEY = "aftersales.lib.client_ip.client_ip"
 RATELIMIT_VIEW = "aftersales.views.rate_limited"
 # The service hotline that public pages offer as a tap-to-call link (empty: not shown).
 SERVICE_HOTLINE = env.str("SERVICE_HOTLINE", default="400-800-1234" if DEBUG else "")
-# The embedded file cache counts non-atomically (rate limits are approximate there): it is for
-# one machine only. Production uses Redis.
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+SILENCED_SYSTEM_CHECKS = [
+    # The embedded file cache counts non-atomically (rate limits are approximate there): it is
+    # for one machine only. Production uses Redis.
+    "django_ratelimit.W001",
+    # HSTS includeSubDomains and preload are opt-ins of their own (above), not omissions.
+    "security.W005",
+    "security.W021",
+]
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -104,6 +104,7 @@ def server_environment():
     env.update(
         DEBUG="0",
         ALLOWED_HOSTS=HOST,
+        SITE_URL=f"http://{HOST}",
         AXES_ENABLED="False",
         CONN_MAX_AGE=env.get("CONN_MAX_AGE", "600"),
         LOG_LEVEL="WARNING",
