@@ -77,6 +77,8 @@ REGIONS = {
     "西北": [("西安", "29"), ("兰州", "931"), ("乌鲁木齐", "991")],
     "东北": [("沈阳", "24"), ("大连", "411"), ("长春", "431"), ("哈尔滨", "451")],
 }
+# Area codes whose local numbers have seven digits, not eight.
+SEVEN_DIGIT_CITIES = {"592", "771", "931", "991"}
 SECOND_POINT = {"上海", "北京", "广州", "深圳"}
 PRODUCT_LINES = [
     ("WP", "商用净水设备"),
@@ -173,6 +175,20 @@ INDUSTRIES = [
     "生物科技",
     "养老服务",
     "文化传媒",
+]
+MOBILE_PREFIXES = [
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "158",
+    "159",
+    "186",
+    "187",
+    "188",
 ]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = [
@@ -362,6 +378,17 @@ def _person(n):
     return SURNAMES[n % len(SURNAMES)] + GIVEN[(n // len(SURNAMES)) % len(GIVEN)]
 
 
+def _scrambled(n, digits):
+    """`n`'s place in a fixed shuffle of the numbers of `digits` digits: one per n, with
+    digits that look random, so that a search for a part of a phone number meets the trigram
+    statistics of real numbers rather than one prefix that every number shares."""
+    return f"{n * 7_919_993 % 10**digits:0{digits}d}"
+
+
+def _mobile(n):
+    return MOBILE_PREFIXES[n % len(MOBILE_PREFIXES)] + _scrambled(n, 8)
+
+
 def _fix_sequences(copier, models):
     for model in models:
         table = model._meta.db_table
@@ -380,6 +407,7 @@ def ensure_master_data(rng, now):
     from django.contrib.auth.models import Group
     from django.db import connection
 
+    from aftersales.lib.phones import phone_digits
     from aftersales.models import EngineerProfile, ProductLine, Region, ServicePoint, User
     from aftersales.roles import Role
     from customers.models import Contact, Customer, Equipment, ProductModel
@@ -489,6 +517,8 @@ def ensure_master_data(rng, now):
             name = f"{town}{trade}{industry}有限公司" + (f"第{rank + 1}分公司" if rank else "")
         level = "strategic" if i % 50 == 0 else "vip" if i % 12 == 0 else "regular"
         created = now - timedelta(days=HISTORY_DAYS + 30 + i % 700, seconds=i)
+        local = f"{2 + i % 6}{_scrambled(i, 7)}"
+        phone = f"+86{phone_code}{local[:7] if phone_code in SEVEN_DIGIT_CITIES else local}"
         customer_rows.append(
             (
                 i,
@@ -498,14 +528,15 @@ def ensure_master_data(rng, now):
                 level,
                 region.pk,
                 f"{town}市{ROADS[i % len(ROADS)]}{i % 997 + 1}号",
-                f"+86{phone_code}{60000000 + i:08d}"[:14],
+                phone,
+                phone_digits(phone),
                 "",
                 created,
                 created,
             )
         )
         contact_rows.append(
-            (i, i, _person(i * 31), "设备主管", f"139{i:08d}", "", True),
+            (i, i, _person(i * 31), "设备主管", _mobile(i), "", True),
         )
     copier.copy(
         Customer,
@@ -518,6 +549,7 @@ def ensure_master_data(rng, now):
             "region_id",
             "address",
             "phone",
+            "phone_digits",
             "notes",
             "created_at",
             "updated_at",
@@ -584,15 +616,19 @@ class World:
     """What ticket rows point at, read back from the database."""
 
     def __init__(self):
+        from aftersales.lib.phones import phone_digits
         from aftersales.models import User
         from customers.models import Contact, Equipment
         from tickets.models import ProblemType
 
-        self.customers = list(
-            Contact.objects.filter(is_primary=True)
+        # (customer, contact, name, mobile, the mobile's digits as the searches compare them,
+        # address): a ticket's contact_phone and contact_phone_digits.
+        self.customers = [
+            (customer, contact, name, mobile, phone_digits(mobile), address)
+            for customer, contact, name, mobile, address in Contact.objects.filter(is_primary=True)
             .order_by("customer_id")
             .values_list("customer_id", "pk", "name", "mobile", "customer__address")
-        )
+        ]
         self.units = {}
         for pk, customer_id, model_id in Equipment.objects.order_by("pk").values_list(
             "pk", "customer_id", "product_model_id"
@@ -624,6 +660,7 @@ TICKET_COLUMNS = [
     "contact_id",
     "contact_name",
     "contact_phone",
+    "contact_phone_digits",
     "address",
     "equipment_id",
     "product_id",
@@ -707,7 +744,7 @@ class TicketMaker:
 
     def make(self, pk, state, created, engineer=None):
         rng, w = self.rng, self.w
-        customer_id, contact_id, contact_name, mobile, address = w.customers[
+        customer_id, contact_id, contact_name, mobile, digits, address = w.customers[
             int(len(w.customers) * rng.random() ** 2)
         ]
         unit = product = None
@@ -824,6 +861,7 @@ class TicketMaker:
             contact_id,
             contact_name,
             mobile,
+            digits,
             address,
             unit,
             product,
@@ -1100,7 +1138,9 @@ def describe_dataset():
 
     The searches are for a busy regular customer (id 3: ~90 tickets at 100,000, ~1,000
     at 1,000,000) and one of its units, so that both sizes show a full first page and measure
-    the same work.
+    the same work. The contact's name is the first busy customer's with three characters, as
+    a full name mostly has: a part of a name shorter than three characters has no trigram,
+    and its search reads every customer (PostgreSQL's trigram indexes cannot serve it).
     """
     from customers.models import Contact, Equipment
     from tickets.models import Ticket
@@ -1121,6 +1161,13 @@ def describe_dataset():
         "timeline_ticket": timeline,
         "engineer_job": job,
         "phone": Contact.objects.get(customer=customer, is_primary=True).mobile,
+        "contact_name": next(
+            name
+            for name in Contact.objects.filter(is_primary=True)
+            .order_by("customer_id")
+            .values_list("name", flat=True)[:100]
+            if len(name) >= 3
+        ),
         "serial": Equipment.objects.filter(customer=customer).order_by("pk")[0].serial_no,
         "customer_code": f"C{customer:07d}",
     }

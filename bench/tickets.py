@@ -30,7 +30,7 @@ import time
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from bench import client, generate, wrk
 
@@ -69,6 +69,25 @@ def pages(dataset, ids):
             "dispatcher list, search by phone",
             "dispatcher",
             f"/tickets/?q={dataset['phone']}",
+        ),
+        (
+            "search_phone_part",
+            "dispatcher list, search by a part of a phone (its last eight digits)",
+            "dispatcher",
+            f"/tickets/?q={dataset['phone'][-8:]}",
+        ),
+        *(
+            [
+                (
+                    "search_contact",
+                    "dispatcher list, search by a contact's name",
+                    "dispatcher",
+                    f"/tickets/?q={quote(dataset['contact_name'])}",
+                )
+            ]
+            # Data sets written before contact names were searched have none.
+            if "contact_name" in dataset
+            else []
         ),
         (
             "search_serial",

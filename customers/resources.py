@@ -24,6 +24,7 @@ from import_export import fields, resources, widgets
 from phonenumber_field.phonenumber import to_python as phone_to_python
 from phonenumber_field.validators import validate_international_phonenumber
 
+from aftersales.lib.phones import phone_digits
 from aftersales.lib.validators import normalize_cn_mobile
 from aftersales.models import ProductLine, Region
 
@@ -480,6 +481,8 @@ class CustomerResource(MasterDataResource):
     notes = fields.Field(attribute="notes")
 
     widget_validated_fields = ("phone",)
+    # The phone's digits for the searches: bulk_update skips the field's own pre_save.
+    derived_fields = ("phone_digits",)
 
     class Meta(MasterDataResource.Meta):
         model = Customer
@@ -492,6 +495,10 @@ class CustomerResource(MasterDataResource):
         for name in str(row.get("tags") or "").split("|"):
             if name.strip():
                 Tag.objects.get_or_create(name=name.strip())
+
+    def before_save_instance(self, instance, row, **kwargs):
+        super().before_save_instance(instance, row, **kwargs)
+        instance.phone_digits = phone_digits(instance.phone)
 
     def get_export_queryset(self, request=None):
         return Customer.objects.select_related("region").prefetch_related("tags")

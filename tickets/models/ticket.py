@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from aftersales.lib.choices import ChoiceLabels
+from aftersales.lib.phones import PhoneDigitsField
 from aftersales.models import new_token
 from customers.models import Priority
 
@@ -107,7 +108,10 @@ class Ticket(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
     )
     # What the engineer calls and where they go, as entered (contacts and addresses change).
     contact_name = models.CharField(_("contact name"), max_length=60, blank=True)
-    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True, db_index=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    # What the desk's search compares (aftersales.lib.phones): the number's digits, without
+    # the spaces, dashes, +86 or extension that contact_phone keeps as typed.
+    contact_phone_digits = PhoneDigitsField(source="contact_phone")
     address = models.CharField(_("service address"), max_length=200, blank=True)
     equipment = models.ForeignKey(
         "customers.Equipment",
