@@ -436,10 +436,16 @@ def run_import_check(job_id):
         try:
             report = check_import(job.kind, job.file_name, job.file_path, progress=progress)
         except ImportFileError as e:
-            _fail_job(job, str(e))
+            _fail_job(job, ImportJob.State.CHECKING, str(e))
             return
         except Exception:
-            _fail_job(job, _("The check stopped because of an internal error."))
+            # Perhaps passing (the database restarted): the file stays for a retry.
+            _fail_job(
+                job,
+                ImportJob.State.CHECKING,
+                _("The check stopped because of an internal error."),
+                keep_file=True,
+            )
             raise
     now = timezone.now()
     checked = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.CHECKING).update(
@@ -451,8 +457,8 @@ def run_import_check(job_id):
         checked_at=now,
         progress_at=now,
     )
-    # Not checked: the cleanup failed the job meanwhile (and deleted the file); keep nothing.
-    if not report.ok or not checked:
+    # Not checked: the cleanup failed the job meanwhile; its file stays for a retry.
+    if checked and not report.ok:
         discard_upload(job.file_path)
 
 
@@ -474,7 +480,9 @@ def run_import_commit(job_id):
 
     Only a confirmed, checked job is taken, so a repeated task does nothing. The job is marked
     done in the import's own transaction: either the rows and "done" are saved, or neither and
-    the job is marked failed with the reason. The file is deleted at the end.
+    the job is marked failed with the reason. A job the cleanup failed meanwhile (this worker
+    looked dead) is not marked done: its import is rolled back, so a retry cannot import the
+    file twice. The file is deleted once imported, or when retrying cannot help.
     """
     taken = ImportJob.objects.filter(
         pk=job_id, state=ImportJob.State.CHECKED, bad_rows=0, confirmed_at__isnull=False
@@ -484,13 +492,16 @@ def run_import_commit(job_id):
     job = ImportJob.objects.get(pk=job_id)
 
     def finish(report):
-        ImportJob.objects.filter(pk=job_id).update(
+        finished = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.IMPORTING).update(
             state=ImportJob.State.DONE,
             rows_done=report.total,
             report=report.as_dict(),
             finished_at=timezone.now(),
         )
+        if not finished:
+            raise _Superseded
 
+    importing = ImportJob.State.IMPORTING
     progress = _ProgressWriter(job_id)
     try:
         with translation.override(job.language):
@@ -498,30 +509,86 @@ def run_import_commit(job_id):
                 report = commit_import(
                     job.kind, job.file_name, job.file_path, progress=progress, on_success=finish
                 )
+            except _Superseded:
+                return  # the file is the job's, failed (to retry) or running again
             except ImportFileError as e:
-                _fail_job(job, str(e))
+                _fail_job(job, importing, str(e))
                 return
             except Exception:
-                _fail_job(job, _("The import stopped because of an internal error."))
+                # Perhaps passing (the database restarted): the file stays for a retry.
+                reason = _("The import stopped because of an internal error.")
+                _fail_job(job, importing, reason, keep_file=True)
                 raise
             if not report.ok:
-                _fail_job(
-                    job,
-                    _("The data changed since the check; nothing was imported."),
-                    report,
-                )
+                reason = _("The data changed since the check; nothing was imported.")
+                _fail_job(job, importing, reason, report)
+                return
     finally:
         progress.close()
-        discard_upload(job.file_path)
+    discard_upload(job.file_path)  # imported
 
 
-def _fail_job(job, reason, report=None):
-    """Mark a job failed; its import, if any, has been rolled back. The file is deleted."""
+class _Superseded(Exception):
+    """The job is no longer this worker's to finish."""
+
+
+def _fail_job(job, state, reason, report=None, *, keep_file=False):
+    """Mark a job failed if it is still in `state` (this worker's); its import, if any, has been
+    rolled back. Its file is deleted, or with keep_file kept for a retry (retry_import_job) until
+    the cleanup removes it. Returns whether the job was failed here."""
     changes = {"state": ImportJob.State.FAILED, "error": reason, "finished_at": timezone.now()}
     if report is not None:
         changes |= {"report": report.as_dict(), "bad_rows": report.problem_count}
-    ImportJob.objects.filter(pk=job.pk).update(**changes)
-    discard_upload(job.file_path)
+    failed = ImportJob.objects.filter(pk=job.pk, state=state).update(**changes)
+    if failed and not keep_file:
+        discard_upload(job.file_path)
+    return bool(failed)
+
+
+def retry_horizon(now=None):
+    """Failed jobs that ended after this may be run again: their files are kept until then."""
+    return (now or timezone.now()) - timedelta(hours=settings.IMPORT_UNCONFIRMED_HOURS)
+
+
+def can_retry_import_job(job):
+    """Whether a job may be run again: failed lately, its stored file still there."""
+    return (
+        job.state == ImportJob.State.FAILED
+        and job.finished_at is not None
+        and job.finished_at >= retry_horizon()
+        and is_kept_upload(job.file_path)
+    )
+
+
+def retry_import_job(job):
+    """Queue a failed job again with the same stored file, from its check: the user sees the
+    report again and confirms the import. False when the job is not failed or its file is gone.
+
+    Side effects: the job back to queued (its error, report and progress cleared), the check
+    task sent after the commit.
+    """
+    from . import tasks  # tasks imports this module
+
+    if not can_retry_import_job(job):
+        return False
+    now = timezone.now()
+    # Compare-and-set: two clicks (or two administrators) queue it once.
+    retried = ImportJob.objects.filter(
+        pk=job.pk, state=ImportJob.State.FAILED, finished_at__gte=retry_horizon(now)
+    ).update(
+        state=ImportJob.State.QUEUED,
+        error="",
+        report={},
+        rows_done=0,
+        bad_rows=0,
+        checked_at=None,
+        confirmed_at=None,
+        finished_at=None,
+        progress_at=now,
+    )
+    if retried:
+        publish_on_commit(tasks.check_import_job, job.pk)  # lost: the cleanup fails it again
+    return bool(retried)
 
 
 def expire_import_jobs(now=None):
@@ -529,11 +596,14 @@ def expire_import_jobs(now=None):
 
     - Stale: a job a worker should be moving (queued, checking, importing, or confirmed and
       waiting for its import) with no progress for settings.IMPORT_STALE_MINUTES. Its worker
-      died or its task was lost: failed, with the reason on the job page. An import is one
-      transaction, so a dead worker imported nothing. (A worker still alive finds the job
-      taken: its check's result is dropped; its import, if it commits, marks the job done.)
+      died or its task was lost: failed, with the reason on the job page, its file kept so
+      that the user may run it again (retry_import_job). An import is one transaction, so a
+      dead worker imported nothing. (A worker still alive finds the job taken: its check's
+      result is dropped, its import rolled back.)
     - Unconfirmed: checked without problems but not confirmed within
       settings.IMPORT_UNCONFIRMED_HOURS: expired, its file deleted; confirming is refused.
+    - The file of a job that failed more than settings.IMPORT_UNCONFIRMED_HOURS ago: deleted
+      (the job page then says to upload it again), as are small files nobody confirmed.
 
     Each kind is one locking read of the rows (skip_locked: a second cleanup at the same time
     takes the others) and one UPDATE per uploader language, whose compare-and-set repeats the
@@ -554,7 +624,12 @@ def expire_import_jobs(now=None):
         progress_at__lt=unconfirmed_before,
     )
     failed = _end_jobs(
-        stale, ImportJob.State.FAILED, _STALE, {"minutes": settings.IMPORT_STALE_MINUTES}, now
+        stale,
+        ImportJob.State.FAILED,
+        _STALE,
+        {"minutes": settings.IMPORT_STALE_MINUTES},
+        now,
+        keep_files=True,
     )
     expired = _end_jobs(
         unconfirmed,
@@ -563,22 +638,26 @@ def expire_import_jobs(now=None):
         {"hours": settings.IMPORT_UNCONFIRMED_HOURS},
         now,
     )
-    orphans = _delete_unclaimed_uploads(unconfirmed_before)
+    orphans = _delete_unclaimed_uploads(unconfirmed_before, retry_horizon(now))
     return {"failed": failed, "expired": expired, "files": orphans}
 
 
-def _delete_unclaimed_uploads(before):
-    """Files of small imports, checked in the request and kept for the confirmation in the
-    uploader's session only (no job names them), that nobody confirmed in time: deleted.
-    Files an unfinished job names are left to the rules above."""
+def _delete_unclaimed_uploads(before, retry_after):
+    """Files stored before `before` that nothing will use any more: deleted.
+
+    Those are the files of small imports, checked in the request and kept for the confirmation
+    in the uploader's session only (no job names them), that nobody confirmed in time, and the
+    files of jobs that failed before `retry_after` and were not retried. Files an unfinished
+    job names are left to the rules above.
+    """
     try:
         _dirs, names = default_storage.listdir(_UPLOAD_DIR)
     except FileNotFoundError:
         return 0
+    unfinished = ~Q(state__in=ImportJob.FINISHED_STATES)
+    retryable = Q(state=ImportJob.State.FAILED, finished_at__gte=retry_after)
     claimed = set(
-        ImportJob.objects.exclude(state__in=ImportJob.FINISHED_STATES).values_list(
-            "file_path", flat=True
-        )
+        ImportJob.objects.filter(unfinished | retryable).values_list("file_path", flat=True)
     )
     deleted = 0
     for name in names:
@@ -591,7 +670,7 @@ def _delete_unclaimed_uploads(before):
 
 _STALE = gettext_lazy(
     "The work stopped: no progress for %(minutes)s minutes (the background worker was probably "
-    "restarted). Nothing was imported; upload the file again."
+    "restarted)."
 )
 _UNCONFIRMED = gettext_lazy(
     "Not confirmed within %(hours)s hours: the uploaded file was deleted and nothing was "
@@ -599,7 +678,7 @@ _UNCONFIRMED = gettext_lazy(
 )
 
 
-def _end_jobs(due, state, reason, params, now):
+def _end_jobs(due, state, reason, params, now, *, keep_files=False):
     with transaction.atomic():
         rows = list(
             due.select_for_update(skip_locked=True).values_list("pk", "language", "file_path")
@@ -613,8 +692,9 @@ def _end_jobs(due, state, reason, params, now):
             with translation.override(language):
                 error = str(reason) % params
             ended += due.filter(pk__in=pks).update(state=state, error=error, finished_at=now)
-    for _pk, _language, path in rows:
-        discard_upload(path)
+    if not keep_files:
+        for _pk, _language, path in rows:
+            discard_upload(path)
     return ended
 
 
