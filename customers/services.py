@@ -4,8 +4,9 @@ import io
 import logging
 import re
 import secrets
+import zipfile
 from collections import defaultdict
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from itertools import batched
@@ -33,7 +34,7 @@ from .models import (
     SlaTarget,
     Tag,
 )
-from .resources import RESOURCES
+from .resources import RESOURCES, UncomputedFormula, unescape_formula
 from .signals import agreement_terms_changed
 
 logger = logging.getLogger(__name__)
@@ -142,29 +143,45 @@ def discard_upload(path):
 
 
 @contextmanager
-def open_rows(name, path):
+def open_rows(name, path, *, formulas=True):
     """(column titles, rows, declared) of a stored file; rows yields (line, cells) as needed.
 
     Line 1 is the header. Rows that are entirely empty (Excel pads sheets with them) are
     skipped; short rows are padded to the header's width. `declared` is the number of rows an
     Excel sheet says it has (empty ones included), or None.
+
+    An Excel cell holding a formula gives the result that Excel saved with it. A formula saved
+    without its result (a program wrote the file) gives an UncomputedFormula, unless
+    formulas=False (counting rows), rather than an empty cell.
     """
     fmt = file_format(name)
     unreadable = ImportFileError(
         _("The file could not be read as %(format)s.") % {"format": fmt.upper()}
     )
-    with default_storage.open(path, "rb") as f:
+    with ExitStack() as stack:
+        f = stack.enter_context(default_storage.open(path, "rb"))
+        book = None
         try:
             if fmt == "csv":
                 encoding = _csv_encoding(f)
                 text = io.TextIOWrapper(f, encoding=encoding, newline="")
                 records = csv.reader(text)
-                book = declared = None
+                declared = None
             else:
                 # Read-only mode streams the sheet instead of loading every cell.
                 book = openpyxl.load_workbook(f, read_only=True, data_only=True)
+                stack.callback(book.close)
                 records = book.active.iter_rows(values_only=True)
                 declared = book.active.max_row and book.active.max_row - 1
+                if formulas and _has_formulas(f):
+                    # The formulas themselves, read alongside: the results alone cannot tell a
+                    # formula without its result from an empty cell.
+                    g = stack.enter_context(default_storage.open(path, "rb"))
+                    formula_book = openpyxl.load_workbook(g, read_only=True, data_only=False)
+                    stack.callback(formula_book.close)
+                    records = _with_formulas(
+                        records, formula_book.active.iter_rows(values_only=True)
+                    )
             titles = list(next(records, None) or [])
         except ImportFileError:
             raise
@@ -184,11 +201,42 @@ def open_rows(name, path):
             except Exception:
                 raise unreadable from None
 
-        try:
-            yield titles, rows(), declared
-        finally:
-            if book is not None:
-                book.close()
+        yield titles, rows(), declared
+
+
+# A formula element in a sheet's XML (<f>, <f t="shared" …>, <f/>, or with a namespace prefix).
+_FORMULA_ELEMENT = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _has_formulas(f):
+    """Whether an Excel file's sheets hold any formula: a scan of their XML, which costs far
+    less than reading the cells a second time when there is none (most files)."""
+    with zipfile.ZipFile(f) as archive:
+        for member in archive.namelist():
+            if not (member.startswith("xl/worksheets/") and member.endswith(".xml")):
+                continue
+            with archive.open(member) as sheet:
+                tail = b""
+                while block := sheet.read(1 << 20):
+                    if _FORMULA_ELEMENT.search(tail + block):
+                        return True
+                    tail = block[-16:]
+    return False
+
+
+def _with_formulas(values, formulas):
+    """Rows of results, where a cell whose result is missing but whose formula is not (the
+    formula's result was never saved) holds an UncomputedFormula instead of None."""
+    for row, row_formulas in zip(values, formulas, strict=False):
+        if None in row:
+            row = tuple(
+                # An array formula is an object; its text is the formula.
+                UncomputedFormula(getattr(formula, "text", formula))
+                if value is None and formula not in (None, "")
+                else value
+                for value, formula in zip(row, row_formulas, strict=False)
+            )
+        yield row
 
 
 def _csv_encoding(f):
@@ -215,7 +263,7 @@ def count_rows(name, path):
     declares (with trailing empty rows) is taken when it is within bounds: reading a large
     sheet only to count its rows would keep the request waiting.
     """
-    with open_rows(name, path) as (_titles, rows, declared):
+    with open_rows(name, path, formulas=False) as (_titles, rows, declared):
         if declared is not None and declared <= settings.IMPORT_MAX_ROWS:
             total = declared
         else:
@@ -249,6 +297,8 @@ class ImportReport:
     ignored_columns: list = field(default_factory=list)
     preview: list = field(default_factory=list)
     headers: list = field(default_factory=list)
+    # {line: its RowProblem, or None when not listed} while the file is read.
+    _lines: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def ok(self):
@@ -259,17 +309,30 @@ class ImportReport:
         return self.problem_count - len(self.problems)
 
     def add_problem(self, line, messages, values):
+        """Count a bad row and list it (the first MAX_LISTED_PROBLEMS); a row found bad again
+        (a duplicate key, known at the end of the file) gets the messages added."""
+        messages = [str(m) for m in messages]
+        if line in self._lines:
+            listed = self._lines[line]
+            if listed is not None:
+                listed.messages += messages
+            return
         self.problem_count += 1
+        listed = None
         if len(self.problems) < MAX_LISTED_PROBLEMS:
             values = {str(k): _plain(v) for k, v in values.items()}
-            self.problems.append(RowProblem(line, [str(m) for m in messages], values))
+            listed = RowProblem(line, messages, values)
+            self.problems.append(listed)
+        self._lines[line] = listed
 
     def as_dict(self):
-        return asdict(self)
+        data = asdict(self)
+        del data["_lines"]
+        return data
 
     @classmethod
     def from_dict(cls, data):
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "_lines"}
         known["problems"] = [RowProblem(**p) for p in known.get("problems", [])]
         return cls(**known)
 
@@ -346,7 +409,11 @@ def _import_file(kind, name, path, *, commit, progress):
         shown = [n for n in resource.fields if n in names]
         report.headers = [str(resource.title_for(n)) for n in shown]
         for chunk in batched(rows, IMPORT_CHUNK_ROWS):
-            records = [(line, dict(zip(names, cells, strict=True))) for line, cells in chunk]
+            # Text that the export escaped as a formula reads back as it was stored.
+            records = [
+                (line, dict(zip(names, map(unescape_formula, cells), strict=True)))
+                for line, cells in chunk
+            ]
             for _line, row in records[: PREVIEW_ROWS - len(report.preview)]:
                 report.preview.append([_plain(row.get(n, "")) for n in shown])
             if report.total + len(records) > settings.IMPORT_MAX_ROWS:
@@ -382,6 +449,9 @@ def _import_file(kind, name, path, *, commit, progress):
                 return report  # nothing will be written: no need to read on
             if progress is not None:
                 progress(report.total)
+    for line, messages in resource.duplicate_problems():
+        report.add_problem(line, messages, {})
+    report.problems.sort(key=lambda problem: problem.line)
     if not report.total and report.ok:
         raise ImportFileError(_("The file has no data rows."))
     return report
