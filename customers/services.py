@@ -175,12 +175,13 @@ def open_rows(name, path, *, formulas=True):
                 declared = book.active.max_row and book.active.max_row - 1
                 if formulas and _has_formulas(f):
                     # The formulas themselves, read alongside: the results alone cannot tell a
-                    # formula without its result from an empty cell.
+                    # formula without its result from an empty cell. (This reads the file twice,
+                    # the results as cells, which have their types: about three times as long.)
                     g = stack.enter_context(default_storage.open(path, "rb"))
                     formula_book = openpyxl.load_workbook(g, read_only=True, data_only=False)
                     stack.callback(formula_book.close)
                     records = _with_formulas(
-                        records, formula_book.active.iter_rows(values_only=True)
+                        book.active.iter_rows(), formula_book.active.iter_rows(values_only=True)
                     )
             titles = list(next(records, None) or [])
         except ImportFileError:
@@ -224,19 +225,18 @@ def _has_formulas(f):
     return False
 
 
-def _with_formulas(values, formulas):
-    """Rows of results, where a cell whose result is missing but whose formula is not (the
-    formula's result was never saved) holds an UncomputedFormula instead of None."""
-    for row, row_formulas in zip(values, formulas, strict=False):
-        if None in row:
-            row = tuple(
-                # An array formula is an object; its text is the formula.
-                UncomputedFormula(getattr(formula, "text", formula))
-                if value is None and formula not in (None, "")
-                else value
-                for value, formula in zip(row, row_formulas, strict=False)
-            )
-        yield row
+def _with_formulas(cells, formulas):
+    """Rows of values from rows of cells (their results) and of formulas, where a cell that has
+    a formula but no saved result holds an UncomputedFormula instead of None."""
+    for row, row_formulas in zip(cells, formulas, strict=False):
+        yield tuple(
+            # An array formula is an object; its text is the formula. A formula whose result is
+            # empty text has the result's type ("str") saved with it: that cell is empty.
+            UncomputedFormula(getattr(formula, "text", formula))
+            if cell.value is None and formula not in (None, "") and cell.data_type != "str"
+            else cell.value
+            for cell, formula in zip(row, row_formulas, strict=False)
+        )
 
 
 def _csv_encoding(f):

@@ -196,6 +196,15 @@ def test_a_formula_with_its_saved_result_imports_the_result(hangzhou):
     assert Customer.objects.get(code="X-1").name == "杭州甲公司"
 
 
+def test_a_formula_whose_saved_result_is_empty_text_is_an_empty_cell(hangzhou):
+    sheet = [[*FORMULA_SHEET[0], "地址"], ["X-1", "甲公司", "个人", "杭州", '=IF(1=1,"","x")']]
+    content = xlsx(sheet)
+    assert not check("customers", "c.xlsx", content).ok
+    report = commit("customers", "c.xlsx", with_results(content, {"E2": ""}))
+    assert report.ok, report.problems
+    assert Customer.objects.get(code="X-1").address == ""
+
+
 def test_a_formula_in_a_column_that_is_not_imported_does_not_matter(hangzhou):
     content = xlsx([[*FORMULA_SHEET[0], "合计"], ["X-1", "甲公司", "个人", "杭州", "=1+1"]])
     assert check("customers", "c.xlsx", content).ok
