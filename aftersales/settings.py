@@ -343,8 +343,9 @@ IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20000)
 # Files with more rows than this are checked and imported by a background job (Celery).
 IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=500)
 # The hourly cleanup (customers.expire_import_jobs): a background job with no progress for this
-# many minutes has lost its worker and fails; a checked file not confirmed within this many
-# hours is deleted and its job expires.
+# many minutes has lost its worker and fails (the user may run it again with its file for the
+# hours below); a checked file not confirmed within this many hours is deleted and its job
+# expires, and so is the file of a job that failed that long ago.
 IMPORT_STALE_MINUTES = env.int("IMPORT_STALE_MINUTES", default=30)
 IMPORT_UNCONFIRMED_HOURS = env.int("IMPORT_UNCONFIRMED_HOURS", default=24)
 

@@ -4,14 +4,19 @@ from aftersales.services import record_heartbeat
 
 from . import services, timers
 
+# The import tasks are acknowledged late: a worker that dies before it takes the job leaves the
+# message to the broker, which hands it to the next worker. They are safe to run twice (a job is
+# taken with a compare-and-set); one that died holding its job is failed by the hourly cleanup,
+# and the user may run it again (services.retry_import_job).
 
-@shared_task
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def check_import_job(job_id):
     """Check a large import file in the background (see services.run_import_check)."""
     services.run_import_check(job_id)
 
 
-@shared_task
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def commit_import_job(job_id):
     """Import a checked and confirmed file in the background (see services.run_import_commit)."""
     services.run_import_commit(job_id)

@@ -24,5 +24,6 @@ urlpatterns = [
     path("transfer/jobs/<int:pk>/", office.import_job, name="import_job"),
     path("transfer/jobs/<int:pk>/status/", office.import_job_status, name="import_job_status"),
     path("transfer/jobs/<int:pk>/confirm/", office.import_job_confirm, name="import_job_confirm"),
+    path("transfer/jobs/<int:pk>/retry/", office.import_job_retry, name="import_job_retry"),
     path("transfer/export/<str:kind>.<str:fmt>", office.export, name="export"),
 ]

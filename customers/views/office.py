@@ -399,10 +399,16 @@ def import_job(request, pk):
     """A background import: progress while a worker runs, then the report, confirm, result."""
     job = visible_import_job(request.user, pk)
     report = services.ImportReport.from_dict(job.report) if job.report else None
+    failed = job.state == ImportJob.State.FAILED
     return render(
         request,
         "customers/import_job.html",
-        {"job": job, "report": report, "kind_labels": dict(_kinds())},
+        {
+            "job": job,
+            "report": report,
+            "kind_labels": dict(_kinds()),
+            "can_retry": failed and services.can_retry_import_job(job),
+        },
     )
 
 
@@ -434,6 +440,23 @@ def import_job_confirm(request, pk):
         messages.error(request, job.error)
     else:
         messages.error(request, _("This file cannot be imported (again)."))
+    return redirect(job)
+
+
+@require_POST
+@login_required
+@permission_required("customers.import_masterdata", raise_exception=True)
+def import_job_retry(request, pk):
+    """Run a failed job again with the file it kept (its uploader or an administrator)."""
+    job = visible_import_job(request.user, pk)
+    if services.retry_import_job(job):
+        messages.success(
+            request, _("The file is being checked again; this page shows the progress.")
+        )
+    elif job.state == ImportJob.State.FAILED:
+        messages.error(request, _("The uploaded file is no longer kept; upload it again."))
+    else:
+        messages.error(request, _("Only a failed import can be run again."))
     return redirect(job)
 
 

@@ -122,18 +122,6 @@ def test_equipment_import_from_excel_computes_warranty(client, dispatcher):
     assert str(unit.warranty_end) == "2028-04-30"
 
 
-def test_duplicate_serial_in_one_file_is_refused(client, dispatcher):
-    CustomerFactory(code="C-77")
-    ProductModelFactory(code="AC-35")
-    csv = "model code,serial number,customer code\nAC-35,DUP-1,C-77\nAC-35,DUP-1,C-77\n"
-    client.force_login(dispatcher)
-    report = upload(client, "equipment", "units.csv", csv.encode()).context["report"]
-    # The second line updates the unit the first created: no duplicate can exist.
-    client.post(reverse("customers:transfer_confirm"))
-    assert Equipment.objects.filter(serial_no="DUP-1").count() == 1
-    assert report.total == 2
-
-
 def test_unreadable_file_gets_a_clear_message(client, dispatcher):
     client.force_login(dispatcher)
     response = upload(client, "customers", "data.xlsx", b"this is not excel")
