@@ -319,12 +319,20 @@ class SlaTargetFactory(DjangoModelFactory):
 
 
 class ProblemTypeFactory(DjangoModelFactory):
+    """A problem type; `product_lines=[line, ...]` limits it to those lines (none: every line)."""
+
     class Meta:
         model = "tickets.ProblemType"
         django_get_or_create = ("code",)
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"P{n:03d}")
     name = factory.Sequence(lambda n: f"故障类型{n}")
+
+    @factory.post_generation
+    def product_lines(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.product_lines.set(extracted)
 
 
 def enter_ticket(actor, **fields):

@@ -273,6 +273,7 @@ def ticket_create(request):
         {
             "customer": request.GET.get("customer") or request.POST.get("customer"),
             "equipment": request.GET.get("equipment"),
+            "problem_type": request.GET.get("problem_type"),
             "q": request.GET.get("q", ""),
         }
     )
@@ -294,8 +295,11 @@ def ticket_create(request):
         return render(request, "tickets/ticket_pick_customer.html", {"q": q, "found": found})
 
     customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=customer_pk)
-    initial = {"equipment": unit_pk} if unit_pk else {}
+    initial = {"equipment": unit_pk, "problem_type": given.get("problem_type")}
     form = TicketForm(request.POST or None, customer=customer, initial=initial)
+    if request.htmx and request.method == "GET":
+        # The unit changed in the form: its problem types (templates/tickets/ticket_form.html).
+        return render(request, "tickets/ticket_form.html#problem_type", {"form": form})
     if request.method == "POST" and form.is_valid():
         ticket = services.enter_ticket(
             form.save(commit=False),
