@@ -188,3 +188,17 @@ def test_the_admin_edits_a_problem_types_lines(admin_client, lines, problems):
         lines["water"],
         lines["elevator"],
     }
+
+
+@pytest.mark.parametrize("garbage", ["abc", "-1", "\x00", "99999999999999999999", "１２"])
+def test_a_garbage_problem_type_in_the_refresh_is_ignored(
+    dispatcher_client, customer, lines, problems, garbage
+):
+    unit = unit_of(customer, lines["water"])
+    response = dispatcher_client.get(
+        reverse("tickets:create"),
+        {"customer": customer.pk, "equipment": unit.pk, "problem_type": garbage},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert offered(response.content.decode()) == {"滤芯到期", "无法启动"}
