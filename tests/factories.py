@@ -346,6 +346,27 @@ def enter_ticket(actor, **fields):
     return enter(Ticket(**fields), actor)
 
 
+def queued_tickets(n, state, dispatcher, **fields):
+    """The numbers of `n` tickets entered, then put in `state` directly (for the pages that only
+    list them: no visits, no log rows), in their queue's order: the longest waiting first."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tickets.models import State, Ticket
+
+    stamp = {State.LOCKED: "locked_at", State.CLOSED: "closed_at", State.PROCESSED: "processed_at"}
+    start = timezone.now() - timedelta(days=2)
+    numbers = []
+    for i in range(n):
+        ticket = enter_ticket(dispatcher, **fields)
+        Ticket.objects.filter(pk=ticket.pk).update(
+            state=state, **{stamp[state]: start + timedelta(minutes=i)}
+        )
+        numbers.append(ticket.number)
+    return numbers
+
+
 def ticket_in_state(state, *, dispatcher, engineer, **fields):
     """A ticket brought to `state` through the real transitions (for tests of later steps).
 

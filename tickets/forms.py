@@ -254,3 +254,10 @@ class EntryStartForm(ParamsForm):
     # The problem type chosen so far, kept when the unit changes (if the new unit has it).
     problem_type = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     q = forms.CharField(required=False, max_length=100)
+
+
+class ManagerQueuesForm(ParamsForm):
+    """The service manager's queues: each list's page number (anything else: the first page)."""
+
+    locked_page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)
+    closed_page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)
