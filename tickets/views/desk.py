@@ -601,11 +601,13 @@ def _queue_rows(state, *fields):
     )
 
 
-class RevisitQueueView(PermissionMixin, FilteredListMixin, ListView):
-    """Processed tickets waiting for the revisit call, the longest waiting first."""
+class RevisitQueueView(PermissionMixin, FilteredListMixin, FilterView):
+    """Processed tickets waiting for the revisit call, the longest waiting first; a search box
+    (the desk's search) finds the caller's ticket."""
 
     permission_required = "tickets.revisit_ticket"
     template_name = "tickets/revisit_queue.html"
+    filterset_class = RevisitFilter
     paginator_class = CappedPaginator
 
     def get_queryset(self):
