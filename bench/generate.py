@@ -90,37 +90,38 @@ PRODUCT_LINES = [
     ("WH", "商用热水器"),
     ("KE", "厨房设备"),
 ]
+# Problem types, each with the product lines it applies to (none: every line).
 PROBLEMS = [
-    "不制冷",
-    "漏水",
-    "不通电",
-    "噪音大",
-    "显示故障代码",
-    "出水慢",
-    "滤芯到期",
-    "制冰少",
-    "温度异常",
-    "门封损坏",
-    "压缩机故障",
-    "电路板故障",
-    "传感器故障",
-    "水泵故障",
-    "加热不良",
-    "有异味",
-    "安装调试",
-    "定期保养",
-    "移机",
-    "操作咨询",
-    "配件更换",
-    "漏电保护跳闸",
-    "面板失灵",
-    "排水不畅",
-    "结冰",
-    "风扇不转",
-    "指示灯异常",
-    "管路堵塞",
-    "外观损坏",
-    "其他",
+    ("不制冷", ["IM", "RF"]),
+    ("漏水", ["WP", "IM", "RF", "CM", "DW", "WH"]),
+    ("不通电", []),
+    ("噪音大", []),
+    ("显示故障代码", []),
+    ("出水慢", ["WP", "CM", "WH"]),
+    ("滤芯到期", ["WP", "IM", "CM", "AP"]),
+    ("制冰少", ["IM"]),
+    ("温度异常", ["IM", "RF", "CM", "DW", "WH"]),
+    ("门封损坏", ["IM", "RF", "DW"]),
+    ("压缩机故障", ["IM", "RF"]),
+    ("电路板故障", []),
+    ("传感器故障", []),
+    ("水泵故障", ["WP", "IM", "CM", "DW"]),
+    ("加热不良", ["CM", "DW", "WH", "KE"]),
+    ("有异味", ["WP", "IM", "RF", "AP"]),
+    ("安装调试", []),
+    ("定期保养", []),
+    ("移机", []),
+    ("操作咨询", []),
+    ("配件更换", []),
+    ("漏电保护跳闸", []),
+    ("面板失灵", []),
+    ("排水不畅", ["WP", "IM", "DW"]),
+    ("结冰", ["RF"]),
+    ("风扇不转", ["RF", "AP", "KE"]),
+    ("指示灯异常", []),
+    ("管路堵塞", ["WP", "IM", "CM", "DW"]),
+    ("外观损坏", []),
+    ("其他", []),
 ]
 TRADES = [
     "明辉",
@@ -498,8 +499,15 @@ def ensure_master_data(rng, now):
         for line in lines
         for m in range(15)
     )
-    ProblemType.objects.bulk_create(
-        ProblemType(code=f"P{k + 1:02d}", name=name) for k, name in enumerate(PROBLEMS)
+    problems = ProblemType.objects.bulk_create(
+        ProblemType(code=f"P{k + 1:02d}", name=name) for k, (name, _lines) in enumerate(PROBLEMS)
+    )
+    line_of = {line.code: line for line in lines}
+    ProblemLine = ProblemType.product_lines.through
+    ProblemLine.objects.bulk_create(
+        ProblemLine(problemtype_id=problem.pk, productline_id=line_of[code].pk)
+        for problem, (_name, codes) in zip(problems, PROBLEMS, strict=True)
+        for code in codes
     )
 
     copier = Copier(connection)
@@ -618,7 +626,7 @@ class World:
     def __init__(self):
         from aftersales.lib.phones import phone_digits
         from aftersales.models import User
-        from customers.models import Contact, Equipment
+        from customers.models import Contact, Equipment, ProductModel
         from tickets.models import ProblemType
 
         # (customer, contact, name, mobile, the mobile's digits as the searches compare them,
@@ -650,7 +658,20 @@ class World:
                 "pk", "engineer_profile__service_point_id"
             )
         )
-        self.problems = list(ProblemType.objects.order_by("pk").values_list("pk", flat=True))
+        # The problem types a ticket may have, per product model (a unit's problem fits its
+        # line) and for tickets without a unit (None: every type).
+        problems = list(ProblemType.objects.order_by("pk").values_list("pk", flat=True))
+        lines_of = {}
+        for problem, line in ProblemType.product_lines.through.objects.values_list(
+            "problemtype_id", "productline_id"
+        ):
+            lines_of.setdefault(problem, set()).add(line)
+        by_line = {}
+        self.problems = {None: problems}
+        for model, line in ProductModel.objects.values_list("pk", "line_id"):
+            if line not in by_line:
+                by_line[line] = [p for p in problems if line in lines_of.get(p, {line})]
+            self.problems[model] = by_line[line]
 
 
 TICKET_COLUMNS = [
@@ -853,7 +874,8 @@ class TicketMaker:
             requested = created.astimezone(SHANGHAI).date() + timedelta(days=rng.randrange(6))
         problem = None
         if rng.random() < 0.85:
-            problem = w.problems[int(len(w.problems) * rng.random() ** 1.5)]
+            fitting = w.problems[product]
+            problem = fitting[int(len(fitting) * rng.random() ** 1.5)]
         return (
             pk,
             self.number(created),

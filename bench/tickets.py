@@ -110,7 +110,19 @@ def pages(dataset, ids):
             f"/tickets/{dataset['timeline_ticket']}/work-order/",
         ),
         ("revisits", "revisit queue", "revisit", "/tickets/revisits/"),
+        (
+            "revisits_search",
+            "revisit queue, search by phone",
+            "revisit",
+            f"/tickets/revisits/?q={dataset['phone']}",
+        ),
         ("manager", "service manager's queues (locked, to verify)", "manager", "/tickets/manager/"),
+        (
+            "manager_page",
+            "service manager's queues, 3rd page of those to verify",
+            "manager",
+            "/tickets/manager/?closed_page=3",
+        ),
     ]
 
 

@@ -29,7 +29,12 @@ PAGES = [
     ("administrator", "org:engineer_list"),
     ("dispatcher", "notifications:list"),
 ]
-EXTRA = {"tickets:create": ["customer", "equipment", "q"], "mobile:jobs": ["tab"]}
+# Parameters a page reads that no GET form of it offers (links carry them).
+EXTRA = {
+    "tickets:create": ["customer", "equipment", "problem_type", "q"],
+    "tickets:manager_queues": ["locked_page", "closed_page"],
+    "mobile:jobs": ["tab"],
+}
 
 NASTY = st.sampled_from(
     [

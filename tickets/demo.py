@@ -12,25 +12,26 @@ from django.db.models import Count
 from django.utils import timezone
 
 from aftersales.demo import SummaryRow
-from aftersales.models import User
+from aftersales.models import ProductLine, User
 from aftersales.roles import Role
 from customers.models import Customer, Priority
 
 from . import services
 from .models import Channel, ProblemType, Revisit, ServiceType, State, Ticket, Visit
 
+# (code, name, the product lines it applies to: aftersales.demo.PRODUCT_LINES; none: every line)
 PROBLEM_TYPES = [
-    ("NOCOOL", "不制冷 / 不制热"),
-    ("LEAK", "漏水"),
-    ("NOISE", "异响 / 振动"),
-    ("NOSTART", "无法启动"),
-    ("ERRCODE", "显示故障代码"),
-    ("FILTER", "滤芯到期 / 水质异常"),
-    ("TRAPPED", "电梯困人"),
-    ("DOOR", "门机故障"),
-    ("ALARM", "控制系统报警"),
-    ("INSTALL", "新机安装"),
-    ("OTHER", "其他"),
+    ("NOCOOL", "不制冷 / 不制热", ["AC"]),
+    ("LEAK", "漏水", ["WP", "AC"]),
+    ("NOISE", "异响 / 振动", []),
+    ("NOSTART", "无法启动", []),
+    ("ERRCODE", "显示故障代码", []),
+    ("FILTER", "滤芯到期 / 水质异常", ["WP"]),
+    ("TRAPPED", "电梯困人", ["EL"]),
+    ("DOOR", "门机故障", ["EL"]),
+    ("ALARM", "控制系统报警", ["EL", "IND", "MED"]),
+    ("INSTALL", "新机安装", []),
+    ("OTHER", "其他", []),
 ]
 DESCRIPTIONS = [
     "空调开机后不制冷，室外机不转，显示 E4。",
@@ -68,9 +69,12 @@ def seed(out):
     """Write the missing problem types, and the demo tickets while there are none; return the
     summary rows (`out` is not written to: the command prints the summary)."""
     problem_types = 0
-    for code, name in PROBLEM_TYPES:
-        _obj, new = ProblemType.objects.get_or_create(code=code, defaults={"name": name})
+    lines = {line.code: line for line in ProductLine.objects.all()}
+    for code, name, line_codes in PROBLEM_TYPES:
+        problem, new = ProblemType.objects.get_or_create(code=code, defaults={"name": name})
         problem_types += new
+        if new:
+            problem.product_lines.set([lines[c] for c in line_codes if c in lines])
     tickets = 0 if Ticket.objects.exists() else _seed_tickets(timezone.localdate())
     states = Ticket.objects.values_list("state").annotate(n=Count("id")).order_by("state")
     return [
@@ -97,10 +101,9 @@ def _seed_tickets(today):
     agent = people[Role.REVISIT_AGENT][0]
     demo_engineer = User.objects.get(username="engineer")
     engineers = [u for u in people[Role.ENGINEER] if u.pk != demo_engineer.pk]
-    problems = list(ProblemType.objects.order_by("code"))
-    customers = list(
-        Customer.objects.prefetch_related("contacts", "equipment").order_by("code")[:120]
-    )
+    problems = list(ProblemType.objects.prefetch_related("product_lines").order_by("code"))
+    customers = Customer.objects.prefetch_related("contacts", "equipment__product_model")
+    customers = list(customers.order_by("code")[:120])
     now = timezone.now()
 
     for state, count in PLAN:
@@ -110,15 +113,16 @@ def _seed_tickets(today):
             contact = next((c for c in customer.contacts.all() if c.is_primary), None)
             # The demo engineer gets every third job, so their phone pages have work.
             engineer = demo_engineer if i % 3 == 0 else rng.choice(engineers)
+            unit = rng.choice(units) if units else None
             ticket = Ticket(
                 customer=customer,
                 contact=contact,
-                equipment=rng.choice(units) if units else None,
+                equipment=unit,
                 address=customer.address,
                 service_type=rng.choice(
                     [ServiceType.REPAIR] * 5 + [ServiceType.MAINTENANCE, ServiceType.INSTALLATION]
                 ),
-                problem_type=rng.choice(problems),
+                problem_type=rng.choice(_fitting(problems, unit)),
                 priority=rng.choice(
                     [Priority.URGENT] + [Priority.HIGH] * 2 + [Priority.NORMAL] * 4 + [Priority.LOW]
                 ),
@@ -131,6 +135,18 @@ def _seed_tickets(today):
             _bring_to(state, ticket, rng, dispatcher, manager, agent, engineer)
             created += 1
     return created
+
+
+def _fitting(problems, unit):
+    """The problem types a unit of this one's product line may have (all of them: no unit)."""
+    if unit is None:
+        return problems
+    fitting = []
+    for problem in problems:
+        lines = {line.pk for line in problem.product_lines.all()}
+        if not lines or unit.product_model.line_id in lines:
+            fitting.append(problem)
+    return fitting
 
 
 def _bring_to(state, t, rng, dispatcher, manager, agent, engineer):

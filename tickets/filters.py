@@ -239,3 +239,17 @@ class TicketFilter(django_filters.FilterSet):
 
 def _day_start(day):
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class RevisitFilter(django_filters.FilterSet):
+    """The revisit queue's search box: the desk's search (`search_tickets`: number, customer,
+    phone …) over the tickets waiting for their call, in the queue's order."""
+
+    q = django_filters.CharFilter(label=_("Search"))
+
+    class Meta:
+        model = Ticket
+        fields = []
+
+    def filter_queryset(self, queryset):
+        return search_tickets(queryset, self.form.cleaned_data.get("q"))

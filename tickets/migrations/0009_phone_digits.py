@@ -60,7 +60,7 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tickets", "0007_manager_queue_indexes")]
+    dependencies = [("tickets", "0008_problem_type_product_lines")]
 
     operations = [
         migrations.AddField(
