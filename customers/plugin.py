@@ -74,7 +74,8 @@ ROLE_PERMISSIONS = {
 }
 
 BEAT_SCHEDULE = {
-    # Maintenance-plan work, renewal and warranty reminders (early morning, local time).
+    # Maintenance-plan work, renewal and warranty reminders (early morning, local time). The
+    # warranty SMS are written then and go out when the quiet hours end (SMS_QUIET_HOURS).
     "customers-daily": {"task": "customers.daily", "schedule": crontab(hour=6, minute=5)},
     # Hourly: import jobs whose worker died fail; checked files never confirmed are deleted.
     "customers-import-cleanup": {"task": "customers.expire_import_jobs", "schedule": 3600.0},
