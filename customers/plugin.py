@@ -25,6 +25,13 @@ MENU = [
         rank=520,
     ),
     MenuItem(
+        _("Maintenance plans"),
+        "customers:plan_list",
+        "customers.view_maintenanceplan",
+        "calendar-check",
+        rank=525,
+    ),
+    MenuItem(
         _("Products"), "customers:product_list", "customers.view_productmodel", "box-seam", 530
     ),
     MenuItem(
@@ -61,11 +68,16 @@ MASTER_DATA_WRITE = [
     "customers.export_masterdata",
 ]
 EXPORT = ["customers.export_masterdata"]
+# Maintenance plans: dispatchers and service managers plan the work (create, edit, deactivate:
+# a plan is never deleted, its requests keep pointing at it); engineers read their service
+# point's plans (MaintenancePlan.objects.visible_to).
+PLANS_READ = ["customers.view_maintenanceplan"]
+PLANS_WRITE = PLANS_READ + ["customers.add_maintenanceplan", "customers.change_maintenanceplan"]
 
 ROLE_PERMISSIONS = {
-    Role.DISPATCHER: MASTER_DATA_READ + MASTER_DATA_WRITE,
-    Role.SERVICE_MANAGER: MASTER_DATA_READ + MASTER_DATA_WRITE,
-    Role.ENGINEER: ["customers.view_productmodel"],
+    Role.DISPATCHER: MASTER_DATA_READ + MASTER_DATA_WRITE + PLANS_WRITE,
+    Role.SERVICE_MANAGER: MASTER_DATA_READ + MASTER_DATA_WRITE + PLANS_WRITE,
+    Role.ENGINEER: ["customers.view_productmodel"] + PLANS_READ,
     Role.REVISIT_AGENT: MASTER_DATA_READ,
     Role.PARTS_CLERK: ["customers.view_productmodel"],
     Role.FINANCE: MASTER_DATA_READ + EXPORT,

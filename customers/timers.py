@@ -51,6 +51,7 @@ def run_due_plans(today=None):
             for _receiver, result in plan_due.send(MaintenancePlan, plan=plan, date=plan.next_date):
                 if result is not None:
                     results.append(result)
+            plan.last_date = plan.next_date
             plan.next_date = plan.following_date()
             plan.save()
     return results

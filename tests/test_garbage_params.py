@@ -23,13 +23,19 @@ PAGES = [
     ("dispatcher", "customers:list"),
     ("dispatcher", "customers:equipment_list"),
     ("dispatcher", "customers:agreement_list"),
+    ("dispatcher", "customers:plan_list"),
+    ("engineer", "customers:plan_list"),
     ("dispatcher", "customers:product_list"),
     ("administrator", "org:user_list"),
     ("administrator", "org:servicepoint_list"),
     ("administrator", "org:engineer_list"),
     ("dispatcher", "notifications:list"),
 ]
-EXTRA = {"tickets:create": ["customer", "equipment", "q"], "mobile:jobs": ["tab"]}
+EXTRA = {
+    "tickets:create": ["customer", "equipment", "q"],
+    "mobile:jobs": ["tab"],
+    "customers:plan_list": ["equipment"],
+}
 
 NASTY = st.sampled_from(
     [
