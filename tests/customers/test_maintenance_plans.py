@@ -533,3 +533,19 @@ def test_plan_pages_fit_a_phone(mobile_page, live_server, login, dispatcher, uni
     ):
         mobile_page.goto(f"{live_server.url}{path}")
         assert mobile_page.evaluate("document.documentElement.scrollWidth <= 375"), path
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"service_point": "99999999999999999999"},
+        {"service_point": "1e309"},
+        {"customer": "a\x00b"},
+        {"q": "\x00"},
+        {"equipment": "99999999999999999999"},
+        {"due": "2026-02-31", "kind": "🙂", "state": "x" * 5000},
+    ],
+)
+def test_garbage_in_the_list_parameters_is_ignored(dispatcher_client, params):
+    MaintenancePlanFactory(name="照常显示")
+    assert names(dispatcher_client.get(LIST, params)) == ["照常显示"]
