@@ -67,3 +67,22 @@ def site_url_is_set(app_configs, **kwargs):
             id="aftersales.E003",
         )
     ]
+
+
+@register()
+def sms_quiet_hours_readable(app_configs, **kwargs):
+    """A misspelt SMS_QUIET_HOURS must stop the site, not send reminders at night."""
+    from .lib.quiet_hours import parse
+
+    try:
+        parse(settings.SMS_QUIET_HOURS)
+    except ValueError as error:
+        return [
+            Error(
+                f"SMS_QUIET_HOURS cannot be read: {error}.",
+                hint="Give the local time period in which automated SMS wait, e.g. "
+                "SMS_QUIET_HOURS=21:00-08:00 (across midnight), or SMS_QUIET_HOURS=off.",
+                id="aftersales.E010",
+            )
+        ]
+    return []

@@ -271,6 +271,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # With DEBUG on, the address `make demo` serves; with DEBUG off it must be set (aftersales.E003).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 SMS_BACKEND = env.str("SMS_BACKEND", default="aftersales.sms.LogBackend")
+# Automated SMS (reminders sent by timers, not at a person's request) wait out these hours of
+# local time and go out when they end: "HH:MM-HH:MM", across midnight allowed; "off" for none.
+# Checked at start-up (aftersales.checks) and by the sender (aftersales.sms.quiet_hours).
+SMS_QUIET_HOURS = env.str("SMS_QUIET_HOURS", default="21:00-08:00")
 # A failed send is tried again after 30 s, 1 min, 2 min, … (at most 30 min apart: below Redis's
 # one-hour visibility timeout) and given up after NOTIFY_MAX_ATTEMPTS tries.
 NOTIFY_RETRY_DELAY = env.int("NOTIFY_RETRY_DELAY", default=30)

@@ -1,7 +1,8 @@
 """A realistic data set for the ticket benchmark, written with PostgreSQL COPY.
 
 Master data once: regions and service points, ~200 engineers and the office staff, product lines
-and models, problem types, 100,000 customers with a contact each and ~150,000 units. Then
+and models, problem types, 100,000 customers with a contact each, ~150,000 units and ~30,000
+maintenance plans. Then
 tickets, in batches up to the size asked for. The first batch carries today's workload (some
 thousands open in each open state, all recent: every engineer has 20 open jobs) and finished
 history over three years; later batches add finished history only, because a service
@@ -611,6 +612,85 @@ def ensure_master_data(rng, now):
     return True
 
 
+# Maintenance plans (the plan list's pages): one unit in PLAN_EVERY (drawn) has one, and so do
+# the units of the first customers (the benchmark's customer 3 among them).
+PLAN_EVERY = 5
+PLAN_KINDS = [
+    ("maintenance", "季度保养", None, 3),
+    ("consumables", "滤芯更换", None, 6),
+    ("maintenance", "年度保养", None, 12),
+    ("inspection", "半月巡检", 15, None),
+]
+
+
+def ensure_maintenance_plans(rng, now):
+    """Maintenance plans on ~30,000 units, carried out by a service point of the customer's
+    city, next due over the coming year (a few overdue, a few deactivated); once per database
+    (also in a database generated before plans had pages)."""
+    from django.db import connection
+
+    from aftersales.models import ServicePoint
+    from customers.models import Equipment, MaintenancePlan
+
+    if MaintenancePlan.objects.exists():
+        return 0
+    points = {}
+    for pk, region in ServicePoint.objects.order_by("pk").values_list("pk", "region_id"):
+        points.setdefault(region, []).append(pk)
+    units = Equipment.objects.filter(status="in_use").order_by("pk")
+    today = now.astimezone(SHANGHAI).date()
+    rows = []
+    for unit, customer, region in units.values_list("pk", "customer_id", "customer__region_id"):
+        if rng.random() >= 1 / PLAN_EVERY and customer > 10:
+            continue
+        kind, name, days, months = rng.choice(PLAN_KINDS)
+        overdue = rng.random() < 0.01
+        ahead = -rng.randint(1, 5) if overdue else rng.randint(1, 365)
+        next_date = today + timedelta(days=ahead)
+        interval = timedelta(days=days) if days else timedelta(days=30 * months)
+        rows.append(
+            (
+                len(rows) + 1,
+                f"{name} {unit}",
+                kind,
+                unit,
+                None,
+                days,
+                months,
+                next_date,
+                7,
+                next_date - timedelta(days=7),
+                "normal",
+                rng.random() > 0.05,
+                rng.choice(points[region]),
+                next_date - interval,
+            )
+        )
+    copier = Copier(connection)
+    copier.copy(
+        MaintenancePlan,
+        [
+            "id",
+            "name",
+            "kind",
+            "equipment_id",
+            "agreement_id",
+            "interval_days",
+            "interval_months",
+            "next_date",
+            "lead_days",
+            "create_on",
+            "priority",
+            "active",
+            "service_point_id",
+            "last_date",
+        ],
+        rows,
+    )
+    _fix_sequences(copier, [MaintenancePlan])
+    return len(rows)
+
+
 def _add_months(day, months):
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
@@ -1137,6 +1217,7 @@ def vacuum(copier):
         "customers_customer",
         "customers_contact",
         "customers_equipment",
+        "customers_maintenanceplan",
         "tickets_ticket",
         "tickets_tickettransition",
         "tickets_visit",
@@ -1209,6 +1290,8 @@ def generate(tickets, fresh=False, log=print):
     now = timezone.now()
     if ensure_master_data(random.Random(SEED), now):
         log(f"  master data: {time.monotonic() - started:.0f} s")
+    if plans := ensure_maintenance_plans(random.Random(SEED + 1), now):
+        log(f"  {plans:,} maintenance plans")
     added = add_tickets(tickets, random.Random(SEED + tickets), now, log=log)
     vacuum(Copier(connection))
     seconds = time.monotonic() - started

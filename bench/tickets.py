@@ -123,6 +123,13 @@ def pages(dataset, ids):
             "manager",
             "/tickets/manager/?closed_page=3",
         ),
+        ("plans", "maintenance plans, the next due first", "dispatcher", "/customers/plans/"),
+        (
+            "plans_due",
+            "maintenance plans, due in 30 days at one service point",
+            "dispatcher",
+            f"/customers/plans/?due=30&service_point={ids['plan_point']}",
+        ),
     ]
 
 
@@ -314,8 +321,10 @@ def use_database(url):
 def prepare_size(size, url, args, env, log=print):
     """Fill this size's database, sign in the clients, count each page's queries."""
     from django.core.cache import cache
+    from django.db.models import Count
 
     from aftersales.models import User
+    from customers.models import MaintenancePlan
 
     use_database(url)
     # Each size's server keeps its cache entries under its own prefix (this process too).
@@ -323,7 +332,15 @@ def prepare_size(size, url, args, env, log=print):
     cache.key_prefix = prefix
     generation = generate.generate(size, fresh=not args.reuse, log=log)
     dataset = json.loads(generate.dataset_file().read_text())
-    ids = {"engineer": User.objects.get(username=dataset["engineer"]).pk}
+    ids = {
+        "engineer": User.objects.get(username=dataset["engineer"]).pk,
+        # The service point with the most plans (bench.generate.ensure_maintenance_plans).
+        "plan_point": MaintenancePlan.objects.values("service_point_id")
+        .annotate(plans=Count("pk"))
+        .order_by("-plans")
+        .values_list("service_point_id", flat=True)
+        .first(),
+    }
     users = {
         "dispatcher": sessions(dataset["dispatcher"], max(CONCURRENCY)),
         "engineer": sessions(dataset["engineer"], max(CONCURRENCY)),

@@ -119,9 +119,21 @@ class ImportJobAdmin(admin.ModelAdmin):
 
 @admin.register(MaintenancePlan)
 class MaintenancePlanAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "equipment", "agreement", "next_date", "lead_days", "active"]
-    list_filter = ["kind", "active"]
+    """The office manages plans on their own pages (customers.views.plans); this is the
+    administrators' view of the table."""
+
+    list_display = [
+        "name",
+        "kind",
+        "equipment",
+        "agreement",
+        "service_point",
+        "next_date",
+        "lead_days",
+        "active",
+    ]
+    list_filter = ["kind", "active", "service_point"]
     search_fields = ["name", "equipment__serial_no", "agreement__number"]
-    list_select_related = ["equipment", "agreement"]
+    list_select_related = ["equipment", "agreement", "service_point"]
     raw_id_fields = ["equipment", "agreement"]
     date_hierarchy = "next_date"

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from phonenumber_field.modelfields import PhoneNumberField
 
 from aftersales.lib.phones import PhoneDigitsField, phone_search
@@ -16,6 +17,8 @@ from aftersales.roles import Role
 
 # A warranty or agreement ending within this many days is shown as "expiring soon".
 EXPIRING_SOON_DAYS = 30
+# A plan search reads at most this many matching units (and agreements) as a list of ids.
+SEARCH_MAX_IDS = 5000
 
 
 class Priority(models.TextChoices):
@@ -440,9 +443,78 @@ class SlaTarget(models.Model):
         return f"{self.agreement.number} {self.get_priority_display()}"
 
 
+class MaintenancePlanQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The office (who may open customers) sees every plan; an engineer, the plans their
+        own service point carries out."""
+        if not user.has_perm("customers.view_maintenanceplan"):
+            return self.none()
+        if user.has_perm("customers.view_customer"):
+            return self
+        return self.filter(service_point__engineers__user=user)
+
+    def of_customer(self, customer_id):
+        """Plans on the customer's units and agreements. Their ids are read first (two small
+        queries): then the plan table's foreign-key indexes answer, where an OR across the
+        joined tables would read every plan."""
+        units = Equipment.objects.filter(customer_id=customer_id).order_by()
+        agreements = ServiceAgreement.objects.filter(customer_id=customer_id).order_by()
+        return self.filter(equipment_id__in=list(units.values_list("pk", flat=True))) | self.filter(
+            agreement_id__in=list(agreements.values_list("pk", flat=True))
+        )
+
+    def of_unit(self, unit):
+        """Plans on the unit, and on the agreements that list it (their ids read first)."""
+        agreements = list(unit.agreements.order_by().values_list("pk", flat=True))
+        return self.filter(equipment_id=unit.pk) | self.filter(agreement_id__in=agreements)
+
+    def due_within(self, days, today=None):
+        """Active plans whose next date is today or in the next `days` days."""
+        today = today or timezone.localdate()
+        return self.filter(
+            active=True, next_date__gte=today, next_date__lte=today + timedelta(days=days)
+        )
+
+    def overdue(self, today=None):
+        """Active plans whose next date has passed with no work created for it: entered with
+        a past date, or the daily job has not run (it moves every plan on once its work is
+        created)."""
+        return self.filter(active=True, next_date__lt=today or timezone.localdate())
+
+    def search(self, text):
+        """The plan's name, the unit's serial number, the agreement's number, or the customer's
+        name or code. The matching units and agreements are looked up first, each on its own
+        indexes, and up to SEARCH_MAX_IDS of each go to the plan query as ids; a broader name
+        stays a subquery."""
+        text = (text or "").strip()
+        if not text:
+            return self
+        customers = Customer.objects.filter(Q(name__icontains=text) | Q(code__iexact=text))
+        customers = customers.order_by().values("pk")
+        units = Equipment.objects.filter(
+            Q(serial_no__iexact=text) | Q(customer__in=customers)
+        ).order_by()
+        agreements = ServiceAgreement.objects.filter(
+            Q(number__iexact=text) | Q(customer__in=customers)
+        ).order_by()
+        found = self.filter(name__icontains=text)
+        for field, related in (("equipment", units), ("agreement", agreements)):
+            pks = related.values_list("pk", flat=True)
+            first = list(pks[: SEARCH_MAX_IDS + 1])
+            if len(first) > SEARCH_MAX_IDS:
+                found |= self.filter(**{f"{field}__in": pks})
+            elif first:
+                found |= self.filter(**{f"{field}_id__in": first})
+        return found
+
+
 class MaintenancePlan(models.Model):
     """A maintenance plan (维保计划): preventive work on a unit, or on everything an agreement
-    covers, every so many days or months; its tickets are created `lead_days` ahead."""
+    covers, every so many days or months; its tickets are created `lead_days` ahead.
+
+    Managed on its own pages (customers.views.plans); the daily job (customers.timers) announces
+    each planned date once and moves the plan on to its next date.
+    """
 
     class Kind(models.TextChoices):
         MAINTENANCE = "maintenance", _("Preventive maintenance")
@@ -477,11 +549,33 @@ class MaintenancePlan(models.Model):
         _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
     )
     active = models.BooleanField(_("active"), default=True)
+    service_point = models.ForeignKey(
+        "aftersales.ServicePoint",
+        verbose_name=_("service point"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="maintenance_plans",
+        help_text=_("The branch that carries out the work; its engineers see the plan."),
+        db_index=False,  # plan_point_next leads with it
+    )
+    # The planned date whose work the daily job created last (None: none yet).
+    last_date = models.DateField(_("last planned date"), null=True, blank=True, editable=False)
+
+    objects = MaintenancePlanQuerySet.as_manager()
 
     class Meta:
         ordering = ["next_date", "id"]
         verbose_name = _("maintenance plan")
         verbose_name_plural = _("maintenance plans")
+        indexes = [
+            # The plan list, by next date: all active plans (its default), a due window, the
+            # overdue ones; and per service point, per kind. Customers and units go through
+            # the foreign keys' own indexes (equipment, agreement).
+            models.Index(fields=["active", "next_date", "id"], name="plan_active_next"),
+            models.Index(fields=["service_point", "active", "next_date"], name="plan_point_next"),
+            models.Index(fields=["kind", "active", "next_date"], name="plan_kind_next"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(equipment__isnull=False, agreement__isnull=True)
@@ -504,10 +598,43 @@ class MaintenancePlan(models.Model):
         self.create_on = self.next_date - timedelta(days=self.lead_days)
         super().save(*args, **kwargs)
 
-    def following_date(self):
+    def get_absolute_url(self):
+        return reverse("customers:plan_detail", args=[self.pk])
+
+    @property
+    def customer(self):
+        """The customer of the unit or of the agreement (joined by the caller)."""
+        return self.equipment.customer if self.equipment_id else self.agreement.customer
+
+    @property
+    def interval_display(self):
         if self.interval_months:
-            return self.next_date + relativedelta(months=self.interval_months)
-        return self.next_date + timedelta(days=self.interval_days)
+            return ngettext("every %(n)s month", "every %(n)s months", self.interval_months) % {
+                "n": self.interval_months
+            }
+        return ngettext("every %(n)s day", "every %(n)s days", self.interval_days or 0) % {
+            "n": self.interval_days
+        }
+
+    def days_left(self, today=None):
+        return (self.next_date - (today or timezone.localdate())).days
+
+    def days_overdue(self, today=None):
+        return -self.days_left(today)
+
+    def following_date(self, after=None):
+        """The planned date after `after` (default: the next date)."""
+        after = after or self.next_date
+        if self.interval_months:
+            return after + relativedelta(months=self.interval_months)
+        return after + timedelta(days=self.interval_days)
+
+    def upcoming_dates(self, count=4):
+        """The next `count` planned dates, from the next date on."""
+        dates = [self.next_date]
+        while len(dates) < count:
+            dates.append(self.following_date(dates[-1]))
+        return dates
 
 
 PRIORITY_ORDER = [Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import office
+from .views import office, plans
 
 app_name = "customers"
 urlpatterns = [
@@ -26,4 +26,11 @@ urlpatterns = [
     path("transfer/jobs/<int:pk>/confirm/", office.import_job_confirm, name="import_job_confirm"),
     path("transfer/jobs/<int:pk>/retry/", office.import_job_retry, name="import_job_retry"),
     path("transfer/export/<str:kind>.<str:fmt>", office.export, name="export"),
+    # Maintenance plans (customers.views.plans).
+    path("plans/", plans.PlanListView.as_view(), name="plan_list"),
+    path("plans/<int:pk>/", plans.plan_detail, name="plan_detail"),
+    path("plans/<int:pk>/edit/", plans.plan_edit, name="plan_edit"),
+    path("plans/<int:pk>/deactivate/", plans.plan_deactivate, name="plan_deactivate"),
+    path("plans/<int:pk>/activate/", plans.plan_activate, name="plan_activate"),
+    path("<int:customer_pk>/plans/new/", plans.plan_create, name="plan_create"),
 ]

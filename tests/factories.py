@@ -19,6 +19,7 @@ from customers.models import (
     Contact,
     Customer,
     Equipment,
+    MaintenancePlan,
     Priority,
     ProductModel,
     ServiceAgreement,
@@ -313,6 +314,23 @@ class SlaTargetFactory(DjangoModelFactory):
     response_minutes = 120
     arrival_minutes = 480
     resolution_minutes = 1440
+
+
+class MaintenancePlanFactory(DjangoModelFactory):
+    """A quarterly maintenance plan on a unit, next due in 20 days, carried out by a service
+    point; `equipment=None, agreement=...` makes it an agreement's."""
+
+    class Meta:
+        model = MaintenancePlan
+
+    name = factory.Sequence(lambda n: f"季度保养 {n}")
+    kind = MaintenancePlan.Kind.MAINTENANCE
+    equipment = factory.SubFactory(EquipmentFactory)
+    agreement = None
+    interval_months = 3
+    next_date = factory.LazyFunction(lambda: _today() + timedelta(days=20))
+    lead_days = 7
+    service_point = factory.SubFactory(ServicePointFactory)
 
 
 # --- Service requests ----------------------------------------------------------------------------

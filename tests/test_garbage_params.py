@@ -23,6 +23,8 @@ PAGES = [
     ("dispatcher", "customers:list"),
     ("dispatcher", "customers:equipment_list"),
     ("dispatcher", "customers:agreement_list"),
+    ("dispatcher", "customers:plan_list"),
+    ("engineer", "customers:plan_list"),
     ("dispatcher", "customers:product_list"),
     ("administrator", "org:user_list"),
     ("administrator", "org:servicepoint_list"),
@@ -34,6 +36,7 @@ EXTRA = {
     "tickets:create": ["customer", "equipment", "problem_type", "q"],
     "tickets:manager_queues": ["locked_page", "closed_page"],
     "mobile:jobs": ["tab"],
+    "customers:plan_list": ["equipment"],
 }
 
 NASTY = st.sampled_from(

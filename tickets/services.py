@@ -291,6 +291,9 @@ def enter_plan_ticket(plan, date):
         % {"kind": plan.get_kind_display(), "date": date, "plan": plan.name},
         plan=plan,
         plan_date=date,
+        # The branch the plan names (the desk's service point filter finds the request there
+        # before anyone is assigned; the assignment sets the engineer's own).
+        service_point_id=plan.service_point_id,
     )
     return enter_ticket(ticket, None)
 
