@@ -92,6 +92,13 @@ def pages(dataset, ids):
         ),
         ("revisits", "revisit queue", "revisit", "/tickets/revisits/"),
         ("manager", "service manager's queues (locked, to verify)", "manager", "/tickets/manager/"),
+        ("calendars", "business calendars list", "manager", "/org/calendars/"),
+        (
+            "calendar_year",
+            "a calendar's year (12 month grids), the default calendar",
+            "manager",
+            "/org/calendars/cn-statutory/?year=2027",
+        ),
     ]
 
 
