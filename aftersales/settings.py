@@ -358,6 +358,9 @@ PAGE_SIZE = 25
 # SLA clocks: the calendar of agreements that name none, and the revisit's due time after a
 # ticket is processed (working hours).
 SLA_DEFAULT_CALENDAR = env.str("SLA_DEFAULT_CALENDAR", default="cn-statutory")
+# Business calendars in use warn (status page, a daily notice to administrators) this many days
+# before their last complete year ends.
+CALENDAR_WARN_DAYS = env.int("CALENDAR_WARN_DAYS", default=60)
 REVISIT_WITHIN_HOURS = env.int("REVISIT_WITHIN_HOURS", default=24)
 # Reminders (days before): agreement renewals and the end of a unit's warranty.
 RENEWAL_REMINDER_DAYS = env.int("RENEWAL_REMINDER_DAYS", default=30)

@@ -25,6 +25,12 @@ org_patterns = [
     path("engineers/", views.EngineerListView.as_view(), name="engineer_list"),
     path("engineers/new/", views.EngineerCreateView.as_view(), name="engineer_create"),
     path("engineers/<int:pk>/", views.EngineerUpdateView.as_view(), name="engineer_edit"),
+    path("calendars/", views.CalendarListView.as_view(), name="calendar_list"),
+    path("calendars/<slug:code>/", views.calendar_year, name="calendar_year"),
+    path("calendars/<slug:code>/hours/", views.calendar_hours, name="calendar_hours"),
+    path("calendars/<slug:code>/days/", views.calendar_days, name="calendar_days"),
+    path("calendars/<slug:code>/copy/", views.calendar_copy, name="calendar_copy"),
+    path("calendars/<slug:code>/complete/", views.calendar_complete, name="calendar_complete"),
     path("status/", views.StatusView.as_view(), name="status"),
 ]
 

@@ -130,6 +130,13 @@ def pages(dataset, ids):
             "dispatcher",
             f"/customers/plans/?due=30&service_point={ids['plan_point']}",
         ),
+        ("calendars", "business calendars list", "manager", "/org/calendars/"),
+        (
+            "calendar_year",
+            "a calendar's year (12 month grids), the default calendar",
+            "manager",
+            "/org/calendars/cn-statutory/?year=2027",
+        ),
     ]
 
 

@@ -4,7 +4,7 @@ from celery.schedules import crontab
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.registry import HomePage, MenuItem
+from aftersales.registry import CalendarUse, HomePage, MenuItem
 from aftersales.roles import Role
 
 URLS = [
@@ -98,3 +98,15 @@ def seed_demo(out):
     from .demo import seed
 
     return seed(out)
+
+
+def _agreements_in_force(today):
+    from .models import ServiceAgreement
+
+    return ServiceAgreement.objects.filter(end_date__gte=today)
+
+
+# An agreement that has not ended counts in its calendar (none: the default one).
+CALENDAR_USES = [
+    CalendarUse(_("Agreements"), _agreements_in_force, "customers.view_serviceagreement")
+]
