@@ -9,6 +9,7 @@ from .models import (
     Contact,
     Customer,
     Equipment,
+    ExportJob,
     Priority,
     ServiceAgreement,
     SlaTarget,
@@ -235,6 +236,17 @@ SlaTargetFormSetFactory = inlineformset_factory(
 class ImportForm(forms.Form):
     kind = forms.ChoiceField(label=_("Data"))
     file = forms.FileField(label=_("File"), help_text=_("Excel (.xlsx) or CSV (UTF-8 or GB18030)."))
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds
+
+
+class ExportForm(forms.Form):
+    """What to export (the buttons of the export card post it)."""
+
+    kind = forms.ChoiceField(label=_("Data"))
+    format = forms.ChoiceField(label=_("Format"), choices=ExportJob.Format.choices)
 
     def __init__(self, *args, kinds=(), **kwargs):
         super().__init__(*args, **kwargs)

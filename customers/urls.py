@@ -24,5 +24,8 @@ urlpatterns = [
     path("transfer/jobs/<int:pk>/", office.import_job, name="import_job"),
     path("transfer/jobs/<int:pk>/status/", office.import_job_status, name="import_job_status"),
     path("transfer/jobs/<int:pk>/confirm/", office.import_job_confirm, name="import_job_confirm"),
-    path("transfer/export/<str:kind>.<str:fmt>", office.export, name="export"),
+    path("transfer/exports/", office.export_page, name="exports"),
+    path("transfer/exports/<int:pk>/", office.export_job, name="export_job"),
+    path("transfer/exports/<int:pk>/status/", office.export_job_status, name="export_job_status"),
+    path("transfer/exports/<int:pk>/download/", office.export_download, name="export_download"),
 ]

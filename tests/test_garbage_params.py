@@ -24,6 +24,7 @@ PAGES = [
     ("dispatcher", "customers:equipment_list"),
     ("dispatcher", "customers:agreement_list"),
     ("dispatcher", "customers:product_list"),
+    ("finance", "customers:exports"),
     ("administrator", "org:user_list"),
     ("administrator", "org:servicepoint_list"),
     ("administrator", "org:engineer_list"),
