@@ -352,6 +352,11 @@ IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=500)
 # expires, and so is the file of a job that failed that long ago.
 IMPORT_STALE_MINUTES = env.int("IMPORT_STALE_MINUTES", default=30)
 IMPORT_UNCONFIRMED_HOURS = env.int("IMPORT_UNCONFIRMED_HOURS", default=24)
+# Exports are written by a background job (customers.exports) to a file kept this many hours
+# for its download; the hourly cleanup deletes it then, and fails an export with no progress
+# for EXPORT_STALE_MINUTES (its worker died).
+EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
+EXPORT_STALE_MINUTES = env.int("EXPORT_STALE_MINUTES", default=30)
 
 PAGE_SIZE = 25
 

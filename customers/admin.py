@@ -5,6 +5,7 @@ from .models import (
     Contact,
     Customer,
     Equipment,
+    ExportJob,
     ImportJob,
     MaintenancePlan,
     ProductModel,
@@ -137,3 +138,21 @@ class MaintenancePlanAdmin(admin.ModelAdmin):
     list_select_related = ["equipment", "agreement", "service_point"]
     raw_id_fields = ["equipment", "agreement"]
     date_hierarchy = "next_date"
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(admin.ModelAdmin):
+    """Jobs are created by the export page and moved by the worker: read-only here."""
+
+    list_display = ["created_at", "user", "kind", "format", "state", "total_rows", "expires_at"]
+    list_select_related = ["user"]
+    list_filter = ["state", "kind", "format"]
+    search_fields = ["user__username"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in ExportJob._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

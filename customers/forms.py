@@ -17,6 +17,7 @@ from .models import (
     Contact,
     Customer,
     Equipment,
+    ExportJob,
     MaintenancePlan,
     Priority,
     ServiceAgreement,
@@ -442,3 +443,14 @@ class PlanListParams(ParamsForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["service_point"].empty_label = _("All service points")
+
+
+class ExportForm(forms.Form):
+    """What to export (the buttons of the export card post it)."""
+
+    kind = forms.ChoiceField(label=_("Data"))
+    format = forms.ChoiceField(label=_("Format"), choices=ExportJob.Format.choices)
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds

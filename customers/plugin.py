@@ -91,6 +91,8 @@ BEAT_SCHEDULE = {
     "customers-daily": {"task": "customers.daily", "schedule": crontab(hour=6, minute=5)},
     # Hourly: import jobs whose worker died fail; checked files never confirmed are deleted.
     "customers-import-cleanup": {"task": "customers.expire_import_jobs", "schedule": 3600.0},
+    # Hourly: exported files past EXPORT_KEEP_HOURS are deleted; exports whose worker died fail.
+    "customers-export-cleanup": {"task": "customers.expire_export_jobs", "schedule": 3600.0},
 }
 
 

@@ -9,6 +9,10 @@ The dashboard imports in chunks (`MasterDataResource.import_chunk`): the resourc
 widgets read the cells, but instances are loaded and looked-up rows fetched once per chunk, and
 written with bulk_create/bulk_update. import-export's own row-by-row import (the admin's) costs
 several queries per row, which a 100,000-row file cannot afford.
+
+Exports are written by a background job (customers.exports) from `MasterDataResource.export_rows`:
+the same widgets render the cells, fed from one query of plain values instead of model instances,
+so the file is the one import-export's `export()` gives, at a fixed number of queries.
 """
 
 import dataclasses
@@ -239,6 +243,71 @@ class MasterDataResource(resources.ModelResource):
 
     def export_field(self, field, instance, **kwargs):
         return escape_formula(super().export_field(field, instance, **kwargs))
+
+    # -- Streamed export -----------------------------------------------------------------------
+
+    def export_columns(self):
+        """(values_list path, render) of each exported column, in the file's order.
+
+        The fields' own widgets render the values, as `export_field` does: a foreign key as
+        the related row's natural key (read through the join), a many-to-many column (path
+        None) from `export_links`.
+        """
+        columns = []
+        for field in self.get_export_fields():
+            widget = field.widget
+            if isinstance(widget, widgets.ManyToManyWidget):
+                columns.append((None, None))
+            elif isinstance(widget, widgets.ForeignKeyWidget):
+                columns.append((f"{field.attribute}__{widget.field}", _related_key))
+            elif isinstance(widget, ChoiceWidget | BoolWidget):
+                # A few values, each translated once rather than once per cell.
+                columns.append((field.attribute, _memoized(widget.render)))
+            else:
+                columns.append((field.attribute, widget.render))
+        return columns
+
+    def export_rows(self, queryset, *, chunk_size):
+        """The cells of each row of `queryset`, rendered and escaped as `export_field` would.
+
+        One query reads the plain columns (streamed in chunks: no model instances, no query per
+        row); each many-to-many column is one more query, ordered like the rows and merged as
+        both are read. So a file of any length costs the same number of queries.
+        """
+        columns = self.export_columns()
+        fields = self.get_export_fields()
+        paths = ["pk", *(path for path, _render in columns if path is not None)]
+        many = [i for i, (path, _render) in enumerate(columns) if path is None]
+        if many:
+            queryset = queryset.order_by("pk")  # the order export_links reads in
+        rows = queryset.prefetch_related(None).values_list(*paths).iterator(chunk_size=chunk_size)
+        links = {i: self.export_links(fields[i], queryset, chunk_size=chunk_size) for i in many}
+        for pk, *values in rows:
+            plain = iter(values)
+            cells = []
+            for i, (path, render) in enumerate(columns):
+                cells.append(links[i].values_of(pk) if path is None else render(next(plain)))
+            yield [escape_formula(cell) for cell in cells]
+
+    def export_links(self, field, queryset, *, chunk_size):
+        """The rendered many-to-many column `field` of `queryset`'s rows, read in one query."""
+        widget = field.widget
+        relation = self._meta.model._meta.get_field(field.attribute)
+        through = relation.remote_field.through
+        source = relation.m2m_field_name()  # the through table's key to this resource's model
+        target = relation.m2m_reverse_field_name()
+        # Ordered within a row as the widget's `value.all()` is: by the related model's ordering.
+        ordering = [
+            f"-{target}__{name[1:]}" if name.startswith("-") else f"{target}__{name}"
+            for name in widget.model._meta.ordering
+        ]
+        links = (
+            through.objects.filter(**{f"{source}__in": queryset.order_by().values("pk")})
+            .order_by(source, *ordering)
+            .values_list(source, f"{target}__{widget.field}")
+            .iterator(chunk_size=chunk_size)
+        )
+        return _MergedLinks(links, widget.separator)
 
     # -- Chunked import ------------------------------------------------------------------------
 
@@ -550,6 +619,40 @@ class MasterDataResource(resources.ModelResource):
         return not field.readonly and field.default is NOT_PROVIDED and field.saves_null_values
 
 
+def _related_key(value):
+    # ForeignKeyWidget.render: "" when there is no related row.
+    return "" if value is None else value
+
+
+def _memoized(render):
+    cache = {}
+
+    def cached(value):
+        if value not in cache:
+            cache[value] = render(value)
+        return cache[value]
+
+    return cached
+
+
+class _MergedLinks:
+    """The (row pk, value) pairs of a many-to-many column, ordered by row pk, read alongside
+    the rows (also ordered by pk): `values_of(pk)` joins the values of row `pk`."""
+
+    def __init__(self, pairs, separator):
+        self.pairs = pairs
+        self.separator = separator
+        self.next = next(pairs, None)
+
+    def values_of(self, pk):
+        values = []
+        while self.next is not None and self.next[0] <= pk:
+            if self.next[0] == pk:
+                values.append(str(self.next[1]))
+            self.next = next(self.pairs, None)
+        return self.separator.join(values)
+
+
 @dataclasses.dataclass
 class ChunkResult:
     new: int = 0
@@ -594,7 +697,9 @@ class CustomerResource(MasterDataResource):
         instance.phone_digits = phone_digits(instance.phone)
 
     def get_export_queryset(self, request=None):
-        return Customer.objects.select_related("region").prefetch_related("tags")
+        # By primary key: the order export_rows merges the tags in (and import-export's
+        # paginated export of a prefetching queryset used).
+        return Customer.objects.select_related("region").prefetch_related("tags").order_by("pk")
 
     # Chunked import: tags are read here, not by the ManyToManyWidget (a query per row).
 

@@ -23,7 +23,6 @@ from django.utils.translation import gettext_lazy
 
 from aftersales.queue import publish_on_commit
 
-from .access import visible_rows
 from .models import (
     Contact,
     Customer,
@@ -803,19 +802,6 @@ class _ProgressWriter:
         if self.connection is not None:
             self.connection.close()
             self.connection = None
-
-
-def export_masterdata(kind, fmt, user):
-    """Return (bytes, content type) of the rows of a master-data table that `user` may see
-    (customers.access: the same rule as the pages)."""
-    resource = RESOURCES[kind][1]()
-    dataset = resource.export(queryset=visible_rows(user, kind, resource.get_export_queryset()))
-    # Values are escaped per field by the resource; headers are ours and safe.
-    data = dataset.export(fmt)
-    if fmt == "csv":
-        # A BOM lets Excel open UTF-8 CSV with Chinese text correctly.
-        return ("\ufeff" + data).encode("utf-8"), "text/csv; charset=utf-8"
-    return data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # The agreement's fields that the SLA clocks of its service requests depend on.

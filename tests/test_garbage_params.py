@@ -26,6 +26,7 @@ PAGES = [
     ("dispatcher", "customers:plan_list"),
     ("engineer", "customers:plan_list"),
     ("dispatcher", "customers:product_list"),
+    ("finance", "customers:exports"),
     ("administrator", "org:user_list"),
     ("administrator", "org:servicepoint_list"),
     ("administrator", "org:engineer_list"),
