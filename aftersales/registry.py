@@ -44,6 +44,8 @@ class MenuItem:
     permission: str | None
     icon: str
     rank: int = 100
+    # A permission that hides the entry: people who have it reach the page another way.
+    unless: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -57,8 +56,5 @@ urlpatterns = [
     # Each app's pages, public ones included (its plugin.py: URLS).
     *registry.url_patterns(),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# MEDIA_ROOT is never served as a folder, not even in DEBUG: every file in it is private (visit
+# photos and signatures, imported and exported files) and has its own access-checked view.

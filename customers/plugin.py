@@ -41,6 +41,15 @@ MENU = [
         "arrow-left-right",
         rank=540,
     ),
+    # Finance and managers export without importing; the others find exports on the page above.
+    MenuItem(
+        _("Exports"),
+        "customers:exports",
+        "customers.export_masterdata",
+        "download",
+        rank=540,
+        unless="customers.import_masterdata",
+    ),
 ]
 
 HOME = [

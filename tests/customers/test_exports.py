@@ -430,3 +430,18 @@ def test_worker_writes_the_file_that_is_then_downloaded(client_for, finance):
     rows = sheet_rows(b"".join(response.streaming_content))
     assert rows == sheet_rows(synchronous_export("equipment", "xlsx", finance))
     assert len(rows) == 6
+
+
+@pytest.mark.parametrize("who", ["finance_client", "manager_client"])
+def test_people_who_only_export_find_exports_in_the_menu(request, who):
+    page = request.getfixturevalue(who).get(reverse("home"), follow=True)
+    urls = [item["url"] for item in page.context["nav_items"]]
+    assert reverse("customers:exports") in urls
+    assert reverse("customers:transfer") not in urls
+
+
+def test_people_who_import_reach_exports_through_import_export(dispatcher_client):
+    page = dispatcher_client.get(reverse("home"), follow=True)
+    urls = [item["url"] for item in page.context["nav_items"]]
+    assert reverse("customers:transfer") in urls
+    assert reverse("customers:exports") not in urls
