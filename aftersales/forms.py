@@ -1,3 +1,4 @@
+import copy
 import re
 
 from django import forms
@@ -8,10 +9,11 @@ from django.utils.dates import WEEKDAYS as WEEKDAY_NAMES
 from django.utils.translation import gettext_lazy as _
 
 from . import calendars
+from .lib import cn_holidays
 from .lib.business_time import WEEKDAYS
 from .lib.params import ParamsForm
 from .lib.validators import normalize_cn_mobile
-from .models import EngineerProfile, ServicePoint, User
+from .models import BusinessCalendar, EngineerProfile, ServicePoint, User
 from .registry import project_app_labels
 from .roles import Role
 
@@ -153,6 +155,44 @@ class ListParamsForm(ParamsForm):
 # The years the calendar pages accept.
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 _YEAR = {"min_value": FIRST_YEAR, "max_value": LAST_YEAR}
+
+
+class CalendarCreateForm(forms.ModelForm):
+    """A new business calendar: a copy of another one to start from, or office hours alone
+    (Monday to Friday 09:00–12:00 and 13:00–18:00, no holidays: the same every year)."""
+
+    start_from = forms.ModelChoiceField(
+        label=_("Start from a copy of"),
+        queryset=BusinessCalendar.objects.order_by("name"),
+        required=False,
+        empty_label=_("Office hours only, no holidays"),
+        help_text=_("Its hours, holidays, make-up days and complete years are copied."),
+    )
+
+    class Meta:
+        model = BusinessCalendar
+        fields = ["name", "code", "time_zone"]
+        help_texts = {
+            "code": _("Letters, digits and dashes, used in addresses, e.g. shanghai-office."),
+        }
+
+    COPIED = ("weekly_hours", "holidays", "workdays", "workday_hours", "years", "day_names")
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].lower()
+        if code == "new":  # calendars/new/ is this page
+            raise forms.ValidationError(_("This code is reserved; choose another."))
+        return code
+
+    def _post_clean(self):
+        # The days before the model's own check (BusinessCalendar.clean) sees them.
+        calendar, source = self.instance, self.cleaned_data.get("start_from")
+        if source:
+            for field in self.COPIED:
+                setattr(calendar, field, copy.deepcopy(getattr(source, field)))
+        else:
+            calendar.weekly_hours = dict.fromkeys(cn_holidays.WEEKDAYS, cn_holidays.OFFICE_HOURS)
+        super()._post_clean()
 
 
 class CalendarYearParams(ParamsForm):

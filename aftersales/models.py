@@ -272,6 +272,13 @@ class BusinessCalendar(models.Model):
         """No dated days and no complete year: the same every year, nothing runs out."""
         return not (self.holidays or self.workdays or self.years)
 
+    def _valid_time_zone(self):
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return False
+        return True
+
     def as_dict(self):
         return {
             "tz": self.time_zone,
@@ -303,6 +310,8 @@ class BusinessCalendar(models.Model):
         return Coverage(state, until, days_left, last + 1)
 
     def clean(self):
+        if not self._valid_time_zone():
+            return  # the field's own message says so (_check_time_zone)
         try:
             WorkCalendar.from_dict(self.as_dict())
         except (CalendarError, ValueError, TypeError, AttributeError) as error:

@@ -32,7 +32,7 @@ PRODUCT_LINES_READ = ["aftersales.view_productline"]
 # Business calendars (SLA working time): seen by those who answer for SLA clocks, kept by service
 # managers and administrators.
 CALENDARS_READ = ["aftersales.view_businesscalendar"]
-CALENDARS_WRITE = ["aftersales.change_businesscalendar"]
+CALENDARS_WRITE = ["aftersales.add_businesscalendar", "aftersales.change_businesscalendar"]
 
 
 def role_permissions():

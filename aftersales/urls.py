@@ -25,6 +25,7 @@ org_patterns = [
     path("engineers/new/", views.EngineerCreateView.as_view(), name="engineer_create"),
     path("engineers/<int:pk>/", views.EngineerUpdateView.as_view(), name="engineer_edit"),
     path("calendars/", views.CalendarListView.as_view(), name="calendar_list"),
+    path("calendars/new/", views.calendar_create, name="calendar_create"),
     path("calendars/<slug:code>/", views.calendar_year, name="calendar_year"),
     path("calendars/<slug:code>/hours/", views.calendar_hours, name="calendar_hours"),
     path("calendars/<slug:code>/days/", views.calendar_days, name="calendar_days"),

@@ -34,6 +34,7 @@ from .forms import (
     FIRST_YEAR,
     LAST_YEAR,
     CalendarCopyForm,
+    CalendarCreateForm,
     CalendarDaysForm,
     CalendarHoursForm,
     CalendarYearForm,
@@ -480,6 +481,22 @@ WEEKDAY_HEADS = [
     pgettext_lazy("calendar column: Saturday", "Sa"),
     pgettext_lazy("calendar column: Sunday", "Su"),
 ]
+
+
+@login_required
+@permission_required("aftersales.add_businesscalendar", raise_exception=True)
+def calendar_create(request):
+    """A new calendar (for a region or customer with other hours), then its year page."""
+    form = CalendarCreateForm(request.POST or None)
+    if form.is_valid():
+        calendar = form.save()
+        messages.success(request, _("Calendar “%(name)s” created.") % {"name": calendar.name})
+        return redirect(calendar.get_absolute_url())
+    return render(
+        request,
+        "aftersales/form_page.html",
+        {"form": form, "title": _("New business calendar"), "back": reverse("org:calendar_list")},
+    )
 
 
 def _calendar(code):

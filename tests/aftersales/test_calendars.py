@@ -664,3 +664,60 @@ def test_the_admin_names_calendars_and_leaves_their_days_to_the_page(client, sta
         'name="weekly_hours"'
         in client.get(reverse("admin:aftersales_businesscalendar_add")).content.decode()
     )
+
+
+def test_a_service_manager_creates_a_calendar_from_a_copy(client_for, service_manager, office):
+    client = client_for(service_manager)
+    assert reverse("org:calendar_create") in client.get(reverse("org:calendar_list")).text
+    response = client.post(
+        reverse("org:calendar_create"),
+        {
+            "name": "华南办公室",
+            "code": "South-Office",
+            "time_zone": "Asia/Shanghai",
+            "start_from": office.pk,
+        },
+    )
+    created = BusinessCalendar.objects.get(code="south-office")
+    assert response["Location"] == created.get_absolute_url()
+    assert created.holidays == office.holidays and created.years == [2026]
+    assert created.day_names["2026-10-01"] == "国庆节"
+    assert created.calendar.is_working(at("2026-10-12 10:00"))
+    assert not created.calendar.is_working(at("2026-10-01 10:00"))
+
+
+def test_a_new_calendar_without_a_copy_keeps_office_hours(client_for, administrator):
+    client_for(administrator).post(
+        reverse("org:calendar_create"),
+        {"name": "工厂日历", "code": "factory", "time_zone": "Asia/Shanghai"},
+    )
+    created = BusinessCalendar.objects.get(code="factory")
+    assert (
+        created.weekly_hours["mon"] == cn_holidays.OFFICE_HOURS
+        and "sat" not in created.weekly_hours
+    )
+    assert created.is_perpetual
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"name": "x", "code": "new", "time_zone": "Asia/Shanghai"},  # the page's own address
+        {"name": "x", "code": "有 空格", "time_zone": "Asia/Shanghai"},
+        {"name": "x", "code": "x", "time_zone": "Mars/Olympus"},
+        {"name": "办公室日历", "code": "x2", "time_zone": "Asia/Shanghai"},  # name taken
+    ],
+)
+def test_a_bad_new_calendar_is_refused_and_nothing_is_created(
+    client_for, service_manager, office, data
+):
+    before = BusinessCalendar.objects.count()
+    response = client_for(service_manager).post(reverse("org:calendar_create"), data)
+    assert response.status_code == 200 and "is-invalid" in response.text
+    assert BusinessCalendar.objects.count() == before
+
+
+def test_only_those_who_keep_calendars_create_them(client_for, dispatcher):
+    client = client_for(dispatcher)
+    assert client.get(reverse("org:calendar_create")).status_code == 403
+    assert reverse("org:calendar_create") not in client.get(reverse("org:calendar_list")).text
