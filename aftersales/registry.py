@@ -155,7 +155,8 @@ def people_caches():
 
 
 def demo_seeders():
-    return [p.seed_demo for p in plugins() if hasattr(p, "seed_demo")]
+    """[(app label, seed_demo)] of the apps that bring demo data, in app order."""
+    return [(p.__name__.split(".")[-2], p.seed_demo) for p in plugins() if hasattr(p, "seed_demo")]
 
 
 def project_app_labels():
