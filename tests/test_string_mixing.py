@@ -130,7 +130,9 @@ def route(url):
 
 def crawl(client, start):
     """{key: (url, visible text)} of the pages reachable from `start` through links, in the
-    client's language."""
+    client's language: one per URL pattern, and one page of an object per list of its app
+    that leads to it (the desk's, the revisit queue's and the manager's first request), with
+    its own sub-pages (that request's work order)."""
     found, tries = {}, {}
     queue = deque([(start, None)])
     while queue:
@@ -139,8 +141,6 @@ def crawl(client, start):
         if pattern is None:
             continue
         name, of_one = pattern
-        # One page of an object per list of its own app (the desk's, the revisit queue's and
-        # the manager's first request), one per pattern otherwise.
         same_app = parent is not None and parent.split(":")[0] == name.split(":")[0]
         key = (name, parent if of_one and same_app else None)
         if key in found or tries.get(key, 0) >= TRIES:
@@ -155,9 +155,14 @@ def crawl(client, start):
             continue
         page = read(url, response)
         found[key] = (url, page.text)
-        # A list (a page of no one object) is the parent of the pages it leads to.
-        children = None if of_one else name
-        queue.extend((link, children) for link in page.links)
+        path = urlsplit(url).path
+        for link in page.links:
+            if not of_one:
+                queue.append((link, name))
+            elif key[1] and urlsplit(link).path.startswith(path):
+                queue.append((link, key[1]))  # a sub-page of this object's page
+            else:
+                queue.append((link, None))
     return found
 
 
@@ -208,9 +213,11 @@ def demo(django_db_setup, django_db_blocker):
                     found[None, (name, None)] = (url, read(url, response).text)
         login = anonymous.get("/accounts/login/")
         found[None, ("login", None)] = ("/accounts/login/", read("/", login).text)
+        # The same page may be the first row of two lists: read once.
+        pages = {(who, url): text for (who, _key), (url, text) in found.items()}
         yield Demo(
-            pages=[(who, url) for (who, _key), (url, _text) in found.items()],
-            chinese=[(who or "anonymous", url, text) for (who, _key), (url, text) in found.items()],
+            pages=list(pages),
+            chinese=[(who or "anonymous", url, text) for (who, url), text in pages.items()],
         )
         transaction.set_rollback(True)
 
@@ -230,11 +237,12 @@ def render(pages, language):
 
 
 def english_phrases():
-    """The catalogue's English msgids worth looking for: whole phrases of ≥ 2 letters (the
-    literal parts of those with placeholders), except the allowed ones."""
+    """The catalogue's English msgids (translated or not: an untranslated one is what shows)
+    worth looking for: whole phrases of ≥ 2 letters (the literal parts of those with
+    placeholders), except the allowed ones."""
     phrases = set()
     for entry in polib.pofile(str(CATALOGUE)):
-        if entry.obsolete or "fuzzy" in entry.flags or not entry.msgstr:
+        if entry.obsolete:
             continue
         for msgid in filter(None, [entry.msgid, entry.msgid_plural]):
             for part in PLACEHOLDER.split(msgid):
