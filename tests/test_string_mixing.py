@@ -130,9 +130,9 @@ def route(url):
 
 def crawl(client, start):
     """{key: (url, visible text)} of the pages reachable from `start` through links, in the
-    client's language: one per URL pattern, and one page of an object per list of its app
-    that leads to it (the desk's, the revisit queue's and the manager's first request), with
-    its own sub-pages (that request's work order)."""
+    client's language: one per URL pattern, and the first row of each list of an app (the
+    desk's, the revisit queue's and the manager's first request), with its sub-pages (that
+    request's work order)."""
     found, tries = {}, {}
     queue = deque([(start, None)])
     while queue:
@@ -156,10 +156,13 @@ def crawl(client, start):
         page = read(url, response)
         found[key] = (url, page.text)
         path = urlsplit(url).path
+        main = None  # what a list lists: the first object its rows lead to
         for link in page.links:
-            if not of_one:
+            target = route(link)
+            if not of_one and target and target[1] and main in (None, target[0]):
+                main = target[0]
                 queue.append((link, name))
-            elif key[1] and urlsplit(link).path.startswith(path):
+            elif of_one and key[1] and urlsplit(link).path.startswith(path):
                 queue.append((link, key[1]))  # a sub-page of this object's page
             else:
                 queue.append((link, None))
