@@ -125,6 +125,7 @@ check-deploy: venv ## manage.py check --deploy with production-like settings
 	SECURE_HSTS_SECONDS=31536000 \
 	SECURE_SSL_REDIRECT=1 \
 	ALLOWED_HOSTS=example.com \
+	SITE_URL=https://example.com \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
 # PostgreSQL from DATABASE_URL (default below), created when missing. Its name must contain

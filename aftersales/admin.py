@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import transaction
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -17,6 +18,7 @@ from .models import (
     User,
     WebhookChannel,
 )
+from .signals import calendar_changed
 
 
 @admin.register(User)
@@ -161,7 +163,30 @@ class DeliveryAdmin(admin.ModelAdmin):
 
 @admin.register(BusinessCalendar)
 class BusinessCalendarAdmin(admin.ModelAdmin):
-    """Working hours, holidays and make-up days (JSON, checked by business_time on save)."""
+    """A new calendar is named here (its hours as JSON, checked by business_time on save); its
+    hours, days and complete years are then kept on its page (org/calendars/<code>/), whose
+    edits lock the row and re-plan the SLA clocks counting in it."""
 
     list_display = ["name", "code", "time_zone"]
     search_fields = ["name", "code"]
+    KEPT_ON_THE_PAGE = ["weekly_hours", "holidays", "workdays", "workday_hours", "years"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ["years"]
+        return [*self.KEPT_ON_THE_PAGE, "day_names", "calendar_page"]
+
+    def get_exclude(self, request, obj=None):
+        return ["day_names"] if obj is None else []
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "time_zone" in form.changed_data:
+            # Hours are wall-clock times of the zone: the clocks counting in it move.
+            calendar_changed.send(
+                sender=BusinessCalendar, calendar_id=obj.pk, actor_id=request.user.pk
+            )
+
+    @admin.display(description=_("calendar page"))
+    def calendar_page(self, obj):
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.name)

@@ -1,5 +1,7 @@
 """System checks of the core (registered by AftersalesConfig)."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.db import connections
@@ -39,3 +41,48 @@ def mail_is_only_logged(app_configs, **kwargs):
             id="aftersales.E002",
         )
     ]
+
+
+@register()
+def site_url_is_set(app_configs, **kwargs):
+    """Links in e-mails and robot messages start with SITE_URL (aftersales.notifications). With
+    DEBUG off no default could be right, so `migrate`, `check` and `runserver` stop until it is
+    set (DEBUG on: the demo's own address)."""
+    url = urlsplit(settings.SITE_URL)
+    if url.scheme in ("http", "https") and url.hostname:
+        return []
+    hint = "Set SITE_URL to the address people open the site at, e.g. https://service.example.com."
+    if not settings.SITE_URL:
+        return [
+            Error(
+                "SITE_URL is not set: links in e-mails and robot messages would lead nowhere.",
+                hint=hint,
+                id="aftersales.E003",
+            )
+        ]
+    return [
+        Error(
+            f"SITE_URL ({settings.SITE_URL}) is not an http:// or https:// address.",
+            hint=hint,
+            id="aftersales.E003",
+        )
+    ]
+
+
+@register()
+def sms_quiet_hours_readable(app_configs, **kwargs):
+    """A misspelt SMS_QUIET_HOURS must stop the site, not send reminders at night."""
+    from .lib.quiet_hours import parse
+
+    try:
+        parse(settings.SMS_QUIET_HOURS)
+    except ValueError as error:
+        return [
+            Error(
+                f"SMS_QUIET_HOURS cannot be read: {error}.",
+                hint="Give the local time period in which automated SMS wait, e.g. "
+                "SMS_QUIET_HOURS=21:00-08:00 (across midnight), or SMS_QUIET_HOURS=off.",
+                id="aftersales.E010",
+            )
+        ]
+    return []

@@ -17,6 +17,8 @@ def navigation(request):
     for entry in registry.menu():
         name, perm = entry.url_name, entry.permission
         allowed = admin if perm is None else user.has_perm(perm)
+        if entry.unless and user.has_perm(entry.unless):
+            allowed = False
         if allowed:
             prefix = name.split(":")[0] + ":" + name.split(":")[1].split("_")[0]
             items.append(

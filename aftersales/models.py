@@ -1,5 +1,6 @@
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -202,8 +203,38 @@ def _check_time_zone(value):
         ) from None
 
 
+class Coverage(NamedTuple):
+    """How far a calendar's holidays reach from a given day (`BusinessCalendar.coverage`).
+
+    state: ALWAYS (no dated days: the same every year), OK, SOON (within
+        CALENDAR_WARN_DAYS of its end) or OUT (the day's own year is not complete).
+    until: the last day of the complete years that run on from the day's year (None: OUT).
+    next_year: the first year to enter (None: ALWAYS).
+    """
+
+    ALWAYS = "always"
+    OK = "ok"
+    SOON = "soon"
+    OUT = "out"
+
+    state: str
+    until: date | None = None
+    days_left: int | None = None
+    next_year: int | None = None
+
+    @property
+    def needs_work(self):
+        return self.state in (self.SOON, self.OUT)
+
+
 class BusinessCalendar(models.Model):
-    """Working hours, holidays and make-up days that SLA clocks count in (SPEC §3)."""
+    """Working hours, holidays and make-up days that SLA clocks count in (SPEC §3).
+
+    Holidays and make-up days are dated, so a calendar that has them covers the years that are
+    entered in full (`years`, marked on its page once the State Council's notice is in) and
+    runs out after the last of them: the status page and a daily check warn before it does.
+    Edited through `aftersales.calendars` (its pages: org/calendars/).
+    """
 
     code = models.SlugField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=60, unique=True)
@@ -215,6 +246,10 @@ class BusinessCalendar(models.Model):
     holidays = models.JSONField(_("holidays"), default=list, blank=True)
     workdays = models.JSONField(_("make-up working days"), default=list, blank=True)
     workday_hours = models.JSONField(_("hours on make-up days"), default=list, blank=True)
+    # [2025, 2026]: the years whose holidays and make-up days are all entered.
+    years = models.JSONField(_("complete years"), default=list, blank=True)
+    # {"2027-02-06": "春节"}: what each holiday or make-up day is for.
+    day_names = models.JSONField(_("names of the days"), default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -223,6 +258,19 @@ class BusinessCalendar(models.Model):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("org:calendar_year", args=[self.code])
+
+    @property
+    def is_default(self):
+        """The calendar of agreements that name none (settings.SLA_DEFAULT_CALENDAR)."""
+        return self.code == settings.SLA_DEFAULT_CALENDAR
+
+    @property
+    def is_perpetual(self):
+        """No dated days and no complete year: the same every year, nothing runs out."""
+        return not (self.holidays or self.workdays or self.years)
 
     def as_dict(self):
         return {
@@ -235,8 +283,24 @@ class BusinessCalendar(models.Model):
 
     @cached_property
     def calendar(self):
-        """The `WorkCalendar` for business-time arithmetic (built once per instance)."""
+        """The `WorkCalendar` for business-time arithmetic (built once per instance: an edit
+        reaches every request that loads the row afterwards)."""
         return WorkCalendar.from_dict(self.as_dict())
+
+    def coverage(self, today):
+        """Whether the complete years reach far enough past `today` (a `Coverage`)."""
+        if self.is_perpetual:
+            return Coverage(Coverage.ALWAYS)
+        years = {int(year) for year in self.years}
+        if today.year not in years:
+            return Coverage(Coverage.OUT, next_year=today.year)
+        last = today.year
+        while last + 1 in years:
+            last += 1
+        until = date(last, 12, 31)
+        days_left = (until - today).days
+        state = Coverage.SOON if days_left <= settings.CALENDAR_WARN_DAYS else Coverage.OK
+        return Coverage(state, until, days_left, last + 1)
 
     def clean(self):
         try:

@@ -2,7 +2,7 @@
 
     notify(event, users=..., about=..., title=..., key=...)    one event, some people + robots
     notify_many(event, rows, about=Model)                      many at once (timers)
-    send_sms(mobile, text, key=...)                            one SMS to a customer
+    send_sms(mobile, text, key=..., automated=False)           one SMS to a customer
     send_test_message(channel)                                 the "send a test message" button
 
 Writing is idempotent and transactional: every row is written in the caller's transaction, with
@@ -20,8 +20,10 @@ Sending happens in a worker (`aftersales.tasks.deliver` → `send_delivery`) fro
 table `Delivery`: the row is locked while it is sent and marked sent in the same transaction, so
 two workers never both send it; a failure is recorded and retried with exponential back-off,
 then the row is marked failed. A beat task (`requeue_due`) re-queues pending rows whose message
-was lost. A worker that dies after the receiver accepted a message but before the commit sends
-it again on the retry: outbound messages are at-least-once at that one point, never otherwise.
+was lost, and those that were due later: automated SMS written in quiet hours (SMS_QUIET_HOURS)
+are due when the quiet period ends, and the sender never sends one inside it. A worker that
+dies after the receiver accepted a message but before the commit sends it again on the retry:
+outbound messages are at-least-once at that one point, never otherwise.
 """
 
 import base64
@@ -46,6 +48,7 @@ from django.utils.translation import pgettext
 from .caching import forget, remembered
 from .models import Delivery, Notification, User, WebhookChannel
 from .sms import get_backend as get_sms_backend
+from .sms import quiet_until
 
 logger = logging.getLogger(__name__)
 
@@ -200,19 +203,27 @@ def notify_many(event, rows, *, about=None, email=True, webhooks=True):
     _queue(deliveries.values(), stamp)
 
 
-def send_sms(mobile, text, *, key):
-    """Text a customer through the SMS backend, once per (mobile, key), after the commit."""
+def send_sms(mobile, text, *, key, automated=False):
+    """Text a customer through the SMS backend, once per (mobile, key), after the commit.
+
+    `automated`: a timer's message, not one a person asked for (a reminder, not the tracking
+    link a dispatcher sends): in quiet hours (SMS_QUIET_HOURS) the row is written now, due when
+    they end, and the outbox's sweep sends it then; the sender checks again before sending.
+    """
     mobile = "".join(str(mobile or "").split())
     if not mobile:
         return
     stamp = timezone.now()
+    payload = {"text": str(text)}
+    if automated:
+        payload["automated"] = True
     delivery = Delivery(
         channel=Delivery.Channel.SMS,
         target=mobile,
-        payload={"text": str(text)},
+        payload=payload,
         key=key,
         created_at=stamp,
-        next_attempt_at=stamp,
+        next_attempt_at=quiet_until(stamp) if automated else stamp,
     )
     _queue([delivery], stamp)
 
@@ -287,10 +298,11 @@ def _queue(deliveries, stamp):
     # ignore_conflicts hides which rows were inserted; the new ones carry this call's timestamp,
     # rows skipped as duplicates keep their own. (A row of a concurrent call with the very same
     # microsecond would be queued twice, which `send_delivery` makes harmless.)
+    # Rows due later (automated SMS in quiet hours) are left to the sweep.
     new_ids = list(
-        Delivery.objects.filter(created_at=stamp, status=Delivery.Status.PENDING).values_list(
-            "pk", flat=True
-        )
+        Delivery.objects.filter(
+            created_at=stamp, status=Delivery.Status.PENDING, next_attempt_at__lte=stamp
+        ).values_list("pk", flat=True)
     )
     if new_ids:
         # robust: the data is committed whatever happens; if the broker is down the sweep
@@ -520,6 +532,12 @@ def send_delivery(delivery_id):
         if delivery is None:
             return None
         now = timezone.now()
+        if _waits_for_morning(delivery, now):
+            # Whatever queued it (the sweep, a retry, a duplicate message): not in quiet hours.
+            # No attempt is counted; the sweep picks the row up when they end.
+            delivery.next_attempt_at = quiet_until(now)
+            delivery.save(update_fields=["next_attempt_at"])
+            return None
         delivery.attempts += 1
         try:
             _send(delivery)
@@ -548,6 +566,14 @@ def send_delivery(delivery_id):
             update_fields=["attempts", "status", "sent_at", "next_attempt_at", "last_error"]
         )
         return retry_in
+
+
+def _waits_for_morning(delivery, now):
+    return (
+        delivery.channel == Delivery.Channel.SMS
+        and delivery.payload.get("automated")
+        and quiet_until(now) > now
+    )
 
 
 def _send(delivery):

@@ -11,6 +11,9 @@ a new app adds itself without editing a core file:
     BEAT_SCHEDULE     {name: Celery beat entry}: the app's timers
     PEOPLE_CACHES     cache names (`aftersales.caching`) built from users, engineers or service
                       points: forgotten whenever one of those changes
+    CALENDAR_USES     [CalendarUse]: the app's objects whose clocks count in a business calendar
+                      (the calendars' pages list them; a calendar they use is warned about
+                      before its years run out)
     seed_demo(out)    writes the app's demo data (idempotent); returns its summary rows
                       (`aftersales.demo.SummaryRow`) for the `seed_demo` command
 
@@ -41,6 +44,8 @@ class MenuItem:
     permission: str | None
     icon: str
     rank: int = 100
+    # A permission that hides the entry: people who have it reach the page another way.
+    unless: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,19 @@ class HomePage:
     rank: int
     # who(user) -> bool: this page is the person's home page when true.
     who: object
+
+
+@dataclass(frozen=True)
+class CalendarUse:
+    """Objects of an app whose clocks count in a business calendar: `in_force(today)` is a
+    queryset of those still counting (an agreement not yet ended), `field` their ForeignKey to
+    `BusinessCalendar` (empty: the default calendar). People with `permission` see their names
+    (`str(obj)`, linked to `obj.get_absolute_url()`)."""
+
+    label: str
+    in_force: object
+    permission: str
+    field: str = "calendar"
 
 
 @dataclass(frozen=True)
@@ -152,6 +170,10 @@ def beat_schedule():
 
 def people_caches():
     return tuple(name for names in collect("PEOPLE_CACHES") for name in names)
+
+
+def calendar_uses():
+    return [use for uses in collect("CALENDAR_USES") for use in uses]
 
 
 def demo_seeders():

@@ -29,6 +29,10 @@ ORGANISATION_READ = [
     "aftersales.view_region",
 ]
 PRODUCT_LINES_READ = ["aftersales.view_productline"]
+# Business calendars (SLA working time): seen by those who answer for SLA clocks, kept by service
+# managers and administrators.
+CALENDARS_READ = ["aftersales.view_businesscalendar"]
+CALENDARS_WRITE = ["aftersales.change_businesscalendar"]
 
 
 def role_permissions():

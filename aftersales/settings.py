@@ -146,11 +146,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login brute-force protection: lock a username + IP pair after repeated failures.
+# Login brute-force protection (django-axes, counted in the database): a username + address pair
+# is locked after AXES_FAILURE_LIMIT failures, and an address, whatever usernames it tries, after
+# LOGIN_ADDRESS_FAILURE_LIMIT (aftersales.lockout), each for AXES_COOLOFF_TIME.
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "aftersales.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "aftersales.lib.client_ip.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
@@ -263,8 +268,13 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Notifications (aftersales.notifications): links in e-mails and robot messages start with
 # SITE_URL; SMS go through SMS_BACKEND (a class with send(mobile, text); the default logs them).
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# With DEBUG on, the address `make demo` serves; with DEBUG off it must be set (aftersales.E003).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 SMS_BACKEND = env.str("SMS_BACKEND", default="aftersales.sms.LogBackend")
+# Automated SMS (reminders sent by timers, not at a person's request) wait out these hours of
+# local time and go out when they end: "HH:MM-HH:MM", across midnight allowed; "off" for none.
+# Checked at start-up (aftersales.checks) and by the sender (aftersales.sms.quiet_hours).
+SMS_QUIET_HOURS = env.str("SMS_QUIET_HOURS", default="21:00-08:00")
 # A failed send is tried again after 30 s, 1 min, 2 min, … (at most 30 min apart: below Redis's
 # one-hour visibility timeout) and given up after NOTIFY_MAX_ATTEMPTS tries.
 NOTIFY_RETRY_DELAY = env.int("NOTIFY_RETRY_DELAY", default=30)
@@ -283,10 +293,18 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 # Probes ask over plain HTTP inside the network: answered, not redirected.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies (nginx, a load balancer) stand in front of Django. Client addresses (rate
+# limits, login lock-outs) come from the header those proxies write (aftersales.lib.client_ip),
+# and their X-Forwarded-Proto says whether the request came over HTTPS; with 0, both headers are
+# the client's own word and are ignored.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+# Each a separate decision: includeSubDomains forces HTTPS on every host of the domain (an
+# intranet one without it stops working), preload asks browsers to hard-code that for months.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CSP = {
@@ -303,12 +321,18 @@ SECURE_CSP = {
 
 # Public pages (QR fault report, customer links) are rate limited per client address.
 PUBLIC_RATE_LIMIT = env.str("PUBLIC_RATE_LIMIT", default="60/m")
+RATELIMIT_IP_META_KEY = "aftersales.lib.client_ip.client_ip"
 RATELIMIT_VIEW = "aftersales.views.rate_limited"
 # The service hotline that public pages offer as a tap-to-call link (empty: not shown).
 SERVICE_HOTLINE = env.str("SERVICE_HOTLINE", default="400-800-1234" if DEBUG else "")
-# The embedded file cache counts non-atomically (rate limits are approximate there): it is for
-# one machine only. Production uses Redis.
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+SILENCED_SYSTEM_CHECKS = [
+    # The embedded file cache counts non-atomically (rate limits are approximate there): it is
+    # for one machine only. Production uses Redis.
+    "django_ratelimit.W001",
+    # HSTS includeSubDomains and preload are opt-ins of their own (above), not omissions.
+    "security.W005",
+    "security.W021",
+]
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -323,16 +347,25 @@ IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20000)
 # Files with more rows than this are checked and imported by a background job (Celery).
 IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=500)
 # The hourly cleanup (customers.expire_import_jobs): a background job with no progress for this
-# many minutes has lost its worker and fails; a checked file not confirmed within this many
-# hours is deleted and its job expires.
+# many minutes has lost its worker and fails (the user may run it again with its file for the
+# hours below); a checked file not confirmed within this many hours is deleted and its job
+# expires, and so is the file of a job that failed that long ago.
 IMPORT_STALE_MINUTES = env.int("IMPORT_STALE_MINUTES", default=30)
 IMPORT_UNCONFIRMED_HOURS = env.int("IMPORT_UNCONFIRMED_HOURS", default=24)
+# Exports are written by a background job (customers.exports) to a file kept this many hours
+# for its download; the hourly cleanup deletes it then, and fails an export with no progress
+# for EXPORT_STALE_MINUTES (its worker died).
+EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
+EXPORT_STALE_MINUTES = env.int("EXPORT_STALE_MINUTES", default=30)
 
 PAGE_SIZE = 25
 
 # SLA clocks: the calendar of agreements that name none, and the revisit's due time after a
 # ticket is processed (working hours).
 SLA_DEFAULT_CALENDAR = env.str("SLA_DEFAULT_CALENDAR", default="cn-statutory")
+# Business calendars in use warn (status page, a daily notice to administrators) this many days
+# before their last complete year ends.
+CALENDAR_WARN_DAYS = env.int("CALENDAR_WARN_DAYS", default=60)
 REVISIT_WITHIN_HOURS = env.int("REVISIT_WITHIN_HOURS", default=24)
 # Reminders (days before): agreement renewals and the end of a unit's warranty.
 RENEWAL_REMINDER_DAYS = env.int("RENEWAL_REMINDER_DAYS", default=30)

@@ -1,11 +1,25 @@
-"""Changes that make cached facts stale (aftersales.caching); connected by AftersalesConfig."""
+"""Changes that make cached facts stale (aftersales.caching); connected by AftersalesConfig.
+
+And the hooks the core offers to the apps (which it must not import; they import it).
+Receivers are connected in their AppConfig.ready():
+
+calendar_changed(calendar_id, actor_id)
+    A business calendar's working time changed (its hours, holidays or make-up days): sent
+    inside the transaction that saves it (`aftersales.calendars`; `actor_id` None: the system).
+    Receivers only schedule their work for after the commit, as for
+    `customers.signals.agreement_terms_changed`: the tickets app re-plans the SLA clocks of the
+    open requests that count in it.
+"""
 
 from django.contrib.auth.models import Group, Permission
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import Signal
 
 from . import registry
 from .caching import forget, forget_auth_facts
 from .models import EngineerProfile, ServicePoint, User
+
+calendar_changed = Signal()
 
 
 def _forget_people_caches():

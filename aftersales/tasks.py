@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import notifications
+from . import calendars, notifications
 from .services import record_heartbeat
 
 
@@ -41,3 +41,12 @@ def clear_sessions():
     deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
     record_heartbeat("sessions")
     return deleted
+
+
+@shared_task
+def check_calendars():
+    """Every morning from beat: warn the administrators about calendars in use that run out of
+    complete years soon (once per calendar and missing year; calendars.warn_running_out)."""
+    found = calendars.warn_running_out()
+    record_heartbeat("calendars")
+    return found

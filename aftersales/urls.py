@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -25,6 +24,12 @@ org_patterns = [
     path("engineers/", views.EngineerListView.as_view(), name="engineer_list"),
     path("engineers/new/", views.EngineerCreateView.as_view(), name="engineer_create"),
     path("engineers/<int:pk>/", views.EngineerUpdateView.as_view(), name="engineer_edit"),
+    path("calendars/", views.CalendarListView.as_view(), name="calendar_list"),
+    path("calendars/<slug:code>/", views.calendar_year, name="calendar_year"),
+    path("calendars/<slug:code>/hours/", views.calendar_hours, name="calendar_hours"),
+    path("calendars/<slug:code>/days/", views.calendar_days, name="calendar_days"),
+    path("calendars/<slug:code>/copy/", views.calendar_copy, name="calendar_copy"),
+    path("calendars/<slug:code>/complete/", views.calendar_complete, name="calendar_complete"),
     path("status/", views.StatusView.as_view(), name="status"),
 ]
 
@@ -51,8 +56,5 @@ urlpatterns = [
     # Each app's pages, public ones included (its plugin.py: URLS).
     *registry.url_patterns(),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# MEDIA_ROOT is never served as a folder, not even in DEBUG: every file in it is private (visit
+# photos and signatures, imported and exported files) and has its own access-checked view.

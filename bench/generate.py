@@ -1,7 +1,8 @@
 """A realistic data set for the ticket benchmark, written with PostgreSQL COPY.
 
 Master data once: regions and service points, ~200 engineers and the office staff, product lines
-and models, problem types, 100,000 customers with a contact each and ~150,000 units. Then
+and models, problem types, 100,000 customers with a contact each, ~150,000 units and ~30,000
+maintenance plans. Then
 tickets, in batches up to the size asked for. The first batch carries today's workload (some
 thousands open in each open state, all recent: every engineer has 20 open jobs) and finished
 history over three years; later batches add finished history only, because a service
@@ -77,6 +78,8 @@ REGIONS = {
     "西北": [("西安", "29"), ("兰州", "931"), ("乌鲁木齐", "991")],
     "东北": [("沈阳", "24"), ("大连", "411"), ("长春", "431"), ("哈尔滨", "451")],
 }
+# Area codes whose local numbers have seven digits, not eight.
+SEVEN_DIGIT_CITIES = {"592", "771", "931", "991"}
 SECOND_POINT = {"上海", "北京", "广州", "深圳"}
 PRODUCT_LINES = [
     ("WP", "商用净水设备"),
@@ -88,37 +91,38 @@ PRODUCT_LINES = [
     ("WH", "商用热水器"),
     ("KE", "厨房设备"),
 ]
+# Problem types, each with the product lines it applies to (none: every line).
 PROBLEMS = [
-    "不制冷",
-    "漏水",
-    "不通电",
-    "噪音大",
-    "显示故障代码",
-    "出水慢",
-    "滤芯到期",
-    "制冰少",
-    "温度异常",
-    "门封损坏",
-    "压缩机故障",
-    "电路板故障",
-    "传感器故障",
-    "水泵故障",
-    "加热不良",
-    "有异味",
-    "安装调试",
-    "定期保养",
-    "移机",
-    "操作咨询",
-    "配件更换",
-    "漏电保护跳闸",
-    "面板失灵",
-    "排水不畅",
-    "结冰",
-    "风扇不转",
-    "指示灯异常",
-    "管路堵塞",
-    "外观损坏",
-    "其他",
+    ("不制冷", ["IM", "RF"]),
+    ("漏水", ["WP", "IM", "RF", "CM", "DW", "WH"]),
+    ("不通电", []),
+    ("噪音大", []),
+    ("显示故障代码", []),
+    ("出水慢", ["WP", "CM", "WH"]),
+    ("滤芯到期", ["WP", "IM", "CM", "AP"]),
+    ("制冰少", ["IM"]),
+    ("温度异常", ["IM", "RF", "CM", "DW", "WH"]),
+    ("门封损坏", ["IM", "RF", "DW"]),
+    ("压缩机故障", ["IM", "RF"]),
+    ("电路板故障", []),
+    ("传感器故障", []),
+    ("水泵故障", ["WP", "IM", "CM", "DW"]),
+    ("加热不良", ["CM", "DW", "WH", "KE"]),
+    ("有异味", ["WP", "IM", "RF", "AP"]),
+    ("安装调试", []),
+    ("定期保养", []),
+    ("移机", []),
+    ("操作咨询", []),
+    ("配件更换", []),
+    ("漏电保护跳闸", []),
+    ("面板失灵", []),
+    ("排水不畅", ["WP", "IM", "DW"]),
+    ("结冰", ["RF"]),
+    ("风扇不转", ["RF", "AP", "KE"]),
+    ("指示灯异常", []),
+    ("管路堵塞", ["WP", "IM", "CM", "DW"]),
+    ("外观损坏", []),
+    ("其他", []),
 ]
 TRADES = [
     "明辉",
@@ -173,6 +177,20 @@ INDUSTRIES = [
     "生物科技",
     "养老服务",
     "文化传媒",
+]
+MOBILE_PREFIXES = [
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "158",
+    "159",
+    "186",
+    "187",
+    "188",
 ]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = [
@@ -362,6 +380,17 @@ def _person(n):
     return SURNAMES[n % len(SURNAMES)] + GIVEN[(n // len(SURNAMES)) % len(GIVEN)]
 
 
+def _scrambled(n, digits):
+    """`n`'s place in a fixed shuffle of the numbers of `digits` digits: one per n, with
+    digits that look random, so that a search for a part of a phone number meets the trigram
+    statistics of real numbers rather than one prefix that every number shares."""
+    return f"{n * 7_919_993 % 10**digits:0{digits}d}"
+
+
+def _mobile(n):
+    return MOBILE_PREFIXES[n % len(MOBILE_PREFIXES)] + _scrambled(n, 8)
+
+
 def _fix_sequences(copier, models):
     for model in models:
         table = model._meta.db_table
@@ -380,6 +409,7 @@ def ensure_master_data(rng, now):
     from django.contrib.auth.models import Group
     from django.db import connection
 
+    from aftersales.lib.phones import phone_digits
     from aftersales.models import EngineerProfile, ProductLine, Region, ServicePoint, User
     from aftersales.roles import Role
     from customers.models import Contact, Customer, Equipment, ProductModel
@@ -470,8 +500,15 @@ def ensure_master_data(rng, now):
         for line in lines
         for m in range(15)
     )
-    ProblemType.objects.bulk_create(
-        ProblemType(code=f"P{k + 1:02d}", name=name) for k, name in enumerate(PROBLEMS)
+    problems = ProblemType.objects.bulk_create(
+        ProblemType(code=f"P{k + 1:02d}", name=name) for k, (name, _lines) in enumerate(PROBLEMS)
+    )
+    line_of = {line.code: line for line in lines}
+    ProblemLine = ProblemType.product_lines.through
+    ProblemLine.objects.bulk_create(
+        ProblemLine(problemtype_id=problem.pk, productline_id=line_of[code].pk)
+        for problem, (_name, codes) in zip(problems, PROBLEMS, strict=True)
+        for code in codes
     )
 
     copier = Copier(connection)
@@ -489,6 +526,8 @@ def ensure_master_data(rng, now):
             name = f"{town}{trade}{industry}有限公司" + (f"第{rank + 1}分公司" if rank else "")
         level = "strategic" if i % 50 == 0 else "vip" if i % 12 == 0 else "regular"
         created = now - timedelta(days=HISTORY_DAYS + 30 + i % 700, seconds=i)
+        local = f"{2 + i % 6}{_scrambled(i, 7)}"
+        phone = f"+86{phone_code}{local[:7] if phone_code in SEVEN_DIGIT_CITIES else local}"
         customer_rows.append(
             (
                 i,
@@ -498,14 +537,15 @@ def ensure_master_data(rng, now):
                 level,
                 region.pk,
                 f"{town}市{ROADS[i % len(ROADS)]}{i % 997 + 1}号",
-                f"+86{phone_code}{60000000 + i:08d}"[:14],
+                phone,
+                phone_digits(phone),
                 "",
                 created,
                 created,
             )
         )
         contact_rows.append(
-            (i, i, _person(i * 31), "设备主管", f"139{i:08d}", "", True),
+            (i, i, _person(i * 31), "设备主管", _mobile(i), "", True),
         )
     copier.copy(
         Customer,
@@ -518,6 +558,7 @@ def ensure_master_data(rng, now):
             "region_id",
             "address",
             "phone",
+            "phone_digits",
             "notes",
             "created_at",
             "updated_at",
@@ -571,6 +612,85 @@ def ensure_master_data(rng, now):
     return True
 
 
+# Maintenance plans (the plan list's pages): one unit in PLAN_EVERY (drawn) has one, and so do
+# the units of the first customers (the benchmark's customer 3 among them).
+PLAN_EVERY = 5
+PLAN_KINDS = [
+    ("maintenance", "季度保养", None, 3),
+    ("consumables", "滤芯更换", None, 6),
+    ("maintenance", "年度保养", None, 12),
+    ("inspection", "半月巡检", 15, None),
+]
+
+
+def ensure_maintenance_plans(rng, now):
+    """Maintenance plans on ~30,000 units, carried out by a service point of the customer's
+    city, next due over the coming year (a few overdue, a few deactivated); once per database
+    (also in a database generated before plans had pages)."""
+    from django.db import connection
+
+    from aftersales.models import ServicePoint
+    from customers.models import Equipment, MaintenancePlan
+
+    if MaintenancePlan.objects.exists():
+        return 0
+    points = {}
+    for pk, region in ServicePoint.objects.order_by("pk").values_list("pk", "region_id"):
+        points.setdefault(region, []).append(pk)
+    units = Equipment.objects.filter(status="in_use").order_by("pk")
+    today = now.astimezone(SHANGHAI).date()
+    rows = []
+    for unit, customer, region in units.values_list("pk", "customer_id", "customer__region_id"):
+        if rng.random() >= 1 / PLAN_EVERY and customer > 10:
+            continue
+        kind, name, days, months = rng.choice(PLAN_KINDS)
+        overdue = rng.random() < 0.01
+        ahead = -rng.randint(1, 5) if overdue else rng.randint(1, 365)
+        next_date = today + timedelta(days=ahead)
+        interval = timedelta(days=days) if days else timedelta(days=30 * months)
+        rows.append(
+            (
+                len(rows) + 1,
+                f"{name} {unit}",
+                kind,
+                unit,
+                None,
+                days,
+                months,
+                next_date,
+                7,
+                next_date - timedelta(days=7),
+                "normal",
+                rng.random() > 0.05,
+                rng.choice(points[region]),
+                next_date - interval,
+            )
+        )
+    copier = Copier(connection)
+    copier.copy(
+        MaintenancePlan,
+        [
+            "id",
+            "name",
+            "kind",
+            "equipment_id",
+            "agreement_id",
+            "interval_days",
+            "interval_months",
+            "next_date",
+            "lead_days",
+            "create_on",
+            "priority",
+            "active",
+            "service_point_id",
+            "last_date",
+        ],
+        rows,
+    )
+    _fix_sequences(copier, [MaintenancePlan])
+    return len(rows)
+
+
 def _add_months(day, months):
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
@@ -584,15 +704,19 @@ class World:
     """What ticket rows point at, read back from the database."""
 
     def __init__(self):
+        from aftersales.lib.phones import phone_digits
         from aftersales.models import User
-        from customers.models import Contact, Equipment
+        from customers.models import Contact, Equipment, ProductModel
         from tickets.models import ProblemType
 
-        self.customers = list(
-            Contact.objects.filter(is_primary=True)
+        # (customer, contact, name, mobile, the mobile's digits as the searches compare them,
+        # address): a ticket's contact_phone and contact_phone_digits.
+        self.customers = [
+            (customer, contact, name, mobile, phone_digits(mobile), address)
+            for customer, contact, name, mobile, address in Contact.objects.filter(is_primary=True)
             .order_by("customer_id")
             .values_list("customer_id", "pk", "name", "mobile", "customer__address")
-        )
+        ]
         self.units = {}
         for pk, customer_id, model_id in Equipment.objects.order_by("pk").values_list(
             "pk", "customer_id", "product_model_id"
@@ -614,7 +738,20 @@ class World:
                 "pk", "engineer_profile__service_point_id"
             )
         )
-        self.problems = list(ProblemType.objects.order_by("pk").values_list("pk", flat=True))
+        # The problem types a ticket may have, per product model (a unit's problem fits its
+        # line) and for tickets without a unit (None: every type).
+        problems = list(ProblemType.objects.order_by("pk").values_list("pk", flat=True))
+        lines_of = {}
+        for problem, line in ProblemType.product_lines.through.objects.values_list(
+            "problemtype_id", "productline_id"
+        ):
+            lines_of.setdefault(problem, set()).add(line)
+        by_line = {}
+        self.problems = {None: problems}
+        for model, line in ProductModel.objects.values_list("pk", "line_id"):
+            if line not in by_line:
+                by_line[line] = [p for p in problems if line in lines_of.get(p, {line})]
+            self.problems[model] = by_line[line]
 
 
 TICKET_COLUMNS = [
@@ -624,6 +761,7 @@ TICKET_COLUMNS = [
     "contact_id",
     "contact_name",
     "contact_phone",
+    "contact_phone_digits",
     "address",
     "equipment_id",
     "product_id",
@@ -707,7 +845,7 @@ class TicketMaker:
 
     def make(self, pk, state, created, engineer=None):
         rng, w = self.rng, self.w
-        customer_id, contact_id, contact_name, mobile, address = w.customers[
+        customer_id, contact_id, contact_name, mobile, digits, address = w.customers[
             int(len(w.customers) * rng.random() ** 2)
         ]
         unit = product = None
@@ -816,7 +954,8 @@ class TicketMaker:
             requested = created.astimezone(SHANGHAI).date() + timedelta(days=rng.randrange(6))
         problem = None
         if rng.random() < 0.85:
-            problem = w.problems[int(len(w.problems) * rng.random() ** 1.5)]
+            fitting = w.problems[product]
+            problem = fitting[int(len(fitting) * rng.random() ** 1.5)]
         return (
             pk,
             self.number(created),
@@ -824,6 +963,7 @@ class TicketMaker:
             contact_id,
             contact_name,
             mobile,
+            digits,
             address,
             unit,
             product,
@@ -1077,6 +1217,7 @@ def vacuum(copier):
         "customers_customer",
         "customers_contact",
         "customers_equipment",
+        "customers_maintenanceplan",
         "tickets_ticket",
         "tickets_tickettransition",
         "tickets_visit",
@@ -1100,7 +1241,9 @@ def describe_dataset():
 
     The searches are for a busy regular customer (id 3: ~90 tickets at 100,000, ~1,000
     at 1,000,000) and one of its units, so that both sizes show a full first page and measure
-    the same work.
+    the same work. The contact's name is the first busy customer's with three characters, as
+    a full name mostly has: a part of a name shorter than three characters has no trigram,
+    and its search reads every customer (PostgreSQL's trigram indexes cannot serve it).
     """
     from customers.models import Contact, Equipment
     from tickets.models import Ticket
@@ -1121,6 +1264,13 @@ def describe_dataset():
         "timeline_ticket": timeline,
         "engineer_job": job,
         "phone": Contact.objects.get(customer=customer, is_primary=True).mobile,
+        "contact_name": next(
+            name
+            for name in Contact.objects.filter(is_primary=True)
+            .order_by("customer_id")
+            .values_list("name", flat=True)[:100]
+            if len(name) >= 3
+        ),
         "serial": Equipment.objects.filter(customer=customer).order_by("pk")[0].serial_no,
         "customer_code": f"C{customer:07d}",
     }
@@ -1140,6 +1290,8 @@ def generate(tickets, fresh=False, log=print):
     now = timezone.now()
     if ensure_master_data(random.Random(SEED), now):
         log(f"  master data: {time.monotonic() - started:.0f} s")
+    if plans := ensure_maintenance_plans(random.Random(SEED + 1), now):
+        log(f"  {plans:,} maintenance plans")
     added = add_tickets(tickets, random.Random(SEED + tickets), now, log=log)
     vacuum(Copier(connection))
     seconds = time.monotonic() - started

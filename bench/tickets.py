@@ -30,7 +30,7 @@ import time
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from bench import client, generate, wrk
 
@@ -71,6 +71,25 @@ def pages(dataset, ids):
             f"/tickets/?q={dataset['phone']}",
         ),
         (
+            "search_phone_part",
+            "dispatcher list, search by a part of a phone (its last eight digits)",
+            "dispatcher",
+            f"/tickets/?q={dataset['phone'][-8:]}",
+        ),
+        *(
+            [
+                (
+                    "search_contact",
+                    "dispatcher list, search by a contact's name",
+                    "dispatcher",
+                    f"/tickets/?q={quote(dataset['contact_name'])}",
+                )
+            ]
+            # Data sets written before contact names were searched have none.
+            if "contact_name" in dataset
+            else []
+        ),
+        (
             "search_serial",
             "dispatcher list, search by serial number",
             "dispatcher",
@@ -91,7 +110,33 @@ def pages(dataset, ids):
             f"/tickets/{dataset['timeline_ticket']}/work-order/",
         ),
         ("revisits", "revisit queue", "revisit", "/tickets/revisits/"),
+        (
+            "revisits_search",
+            "revisit queue, search by phone",
+            "revisit",
+            f"/tickets/revisits/?q={dataset['phone']}",
+        ),
         ("manager", "service manager's queues (locked, to verify)", "manager", "/tickets/manager/"),
+        (
+            "manager_page",
+            "service manager's queues, 3rd page of those to verify",
+            "manager",
+            "/tickets/manager/?closed_page=3",
+        ),
+        ("plans", "maintenance plans, the next due first", "dispatcher", "/customers/plans/"),
+        (
+            "plans_due",
+            "maintenance plans, due in 30 days at one service point",
+            "dispatcher",
+            f"/customers/plans/?due=30&service_point={ids['plan_point']}",
+        ),
+        ("calendars", "business calendars list", "manager", "/org/calendars/"),
+        (
+            "calendar_year",
+            "a calendar's year (12 month grids), the default calendar",
+            "manager",
+            "/org/calendars/cn-statutory/?year=2027",
+        ),
     ]
 
 
@@ -104,6 +149,7 @@ def server_environment():
     env.update(
         DEBUG="0",
         ALLOWED_HOSTS=HOST,
+        SITE_URL=f"http://{HOST}",
         AXES_ENABLED="False",
         CONN_MAX_AGE=env.get("CONN_MAX_AGE", "600"),
         LOG_LEVEL="WARNING",
@@ -282,8 +328,10 @@ def use_database(url):
 def prepare_size(size, url, args, env, log=print):
     """Fill this size's database, sign in the clients, count each page's queries."""
     from django.core.cache import cache
+    from django.db.models import Count
 
     from aftersales.models import User
+    from customers.models import MaintenancePlan
 
     use_database(url)
     # Each size's server keeps its cache entries under its own prefix (this process too).
@@ -291,7 +339,15 @@ def prepare_size(size, url, args, env, log=print):
     cache.key_prefix = prefix
     generation = generate.generate(size, fresh=not args.reuse, log=log)
     dataset = json.loads(generate.dataset_file().read_text())
-    ids = {"engineer": User.objects.get(username=dataset["engineer"]).pk}
+    ids = {
+        "engineer": User.objects.get(username=dataset["engineer"]).pk,
+        # The service point with the most plans (bench.generate.ensure_maintenance_plans).
+        "plan_point": MaintenancePlan.objects.values("service_point_id")
+        .annotate(plans=Count("pk"))
+        .order_by("-plans")
+        .values_list("service_point_id", flat=True)
+        .first(),
+    }
     users = {
         "dispatcher": sessions(dataset["dispatcher"], max(CONCURRENCY)),
         "engineer": sessions(dataset["engineer"], max(CONCURRENCY)),

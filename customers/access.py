@@ -1,5 +1,5 @@
-"""Which customers, units, agreements and import jobs a person may see: the one answer, used by
-the staff pages, their look-ups by id and the export.
+"""Which customers, units, agreements, maintenance plans, import and export jobs a person may
+see: the one answer, used by the staff pages, their look-ups by id and the export.
 
 The rule itself is each QuerySet's `visible_to(user)` (customers.models); a view asks here, and
 gets the object or a 404. The view's own permission decorator has answered 403 before.
@@ -7,7 +7,7 @@ gets the object or a 404. The view's own permission decorator has answered 403 b
 
 from django.shortcuts import get_object_or_404
 
-from .models import Customer, Equipment, ImportJob, ServiceAgreement
+from .models import Customer, Equipment, ExportJob, ImportJob, MaintenancePlan, ServiceAgreement
 
 
 def visible_customer(user, pk, queryset=None):
@@ -28,6 +28,15 @@ def visible_agreement(user, pk):
     return get_object_or_404(agreements, pk=pk)
 
 
+def visible_plan(user, pk):
+    """A maintenance plan this person may see (the office: every one; an engineer: their
+    service point's), with its unit, agreement, customer and service point; 404 otherwise."""
+    plans = MaintenancePlan.objects.visible_to(user).select_related(
+        "equipment__product_model", "equipment__customer", "agreement__customer", "service_point"
+    )
+    return get_object_or_404(plans, pk=pk)
+
+
 def visible_import_job(user, pk):
     """An import job of this person (anyone's, for administrators); 404 otherwise."""
     return get_object_or_404(ImportJob.objects.visible_to(user).select_related("user"), pk=pk)
@@ -46,3 +55,8 @@ def visible_rows(user, kind, queryset):
     if kind == "products":
         return queryset if user.has_perm("customers.view_productmodel") else queryset.none()
     raise ValueError(kind)
+
+
+def visible_export_job(user, pk):
+    """An export job of this person (anyone's, for administrators); 404 otherwise."""
+    return get_object_or_404(ExportJob.objects.visible_to(user).select_related("user"), pk=pk)

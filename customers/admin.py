@@ -5,6 +5,7 @@ from .models import (
     Contact,
     Customer,
     Equipment,
+    ExportJob,
     ImportJob,
     MaintenancePlan,
     ProductModel,
@@ -119,9 +120,39 @@ class ImportJobAdmin(admin.ModelAdmin):
 
 @admin.register(MaintenancePlan)
 class MaintenancePlanAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "equipment", "agreement", "next_date", "lead_days", "active"]
-    list_filter = ["kind", "active"]
+    """The office manages plans on their own pages (customers.views.plans); this is the
+    administrators' view of the table."""
+
+    list_display = [
+        "name",
+        "kind",
+        "equipment",
+        "agreement",
+        "service_point",
+        "next_date",
+        "lead_days",
+        "active",
+    ]
+    list_filter = ["kind", "active", "service_point"]
     search_fields = ["name", "equipment__serial_no", "agreement__number"]
-    list_select_related = ["equipment", "agreement"]
+    list_select_related = ["equipment", "agreement", "service_point"]
     raw_id_fields = ["equipment", "agreement"]
     date_hierarchy = "next_date"
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(admin.ModelAdmin):
+    """Jobs are created by the export page and moved by the worker: read-only here."""
+
+    list_display = ["created_at", "user", "kind", "format", "state", "total_rows", "expires_at"]
+    list_select_related = ["user"]
+    list_filter = ["state", "kind", "format"]
+    search_fields = ["user__username"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in ExportJob._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -21,7 +21,7 @@ from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from aftersales.demo import CITIES, CITY_NAMES, PRODUCT_LINES, DemoPlanner, SummaryRow, pairs
-from aftersales.models import ProductLine, Region
+from aftersales.models import ProductLine, Region, ServicePoint
 
 from .models import (
     EXPIRING_SOON_DAYS,
@@ -671,7 +671,13 @@ class _Writer:
         service requests (the first run of `make demo` creates those due within their lead
         time)."""
         rng = random.Random(7)
-        units = list(Equipment.objects.select_related("product_model__line").order_by("id")[:400])
+        units = list(
+            Equipment.objects.select_related("product_model__line", "customer").order_by("id")[:400]
+        )
+        # Carried out by the service point of the customer's city (the first one there).
+        points = {}
+        for point in ServicePoint.objects.filter(is_active=True).order_by("code"):
+            points.setdefault(point.region_id, point)
         # Drawn in full before anything is written, so the same plans come out on every run.
         wanted = []
         for unit in rng.sample(units, min(MAINTENANCE_PLANS, len(units))):
@@ -688,7 +694,13 @@ class _Writer:
                 continue
             # One by one: save() derives the indexed `create_on` the daily job reads.
             MaintenancePlan.objects.create(
-                name=name, kind=kind, equipment=unit, next_date=next_date, lead_days=7, **interval
+                name=name,
+                kind=kind,
+                equipment=unit,
+                next_date=next_date,
+                lead_days=7,
+                service_point=points.get(unit.customer.region_id),
+                **interval,
             )
             self.created["maintenance plans"] += 1
 

@@ -1,14 +1,24 @@
+from datetime import timedelta
+
 from django import forms
+from django.core.validators import MaxValueValidator
+from django.db.models import Q
 from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.forms import MobileField
+from aftersales.lib.params import ParamsForm
+from aftersales.lib.validators import plain_text
+from aftersales.models import ServicePoint
 
 from .models import (
     PRIORITY_ORDER,
     Contact,
     Customer,
     Equipment,
+    ExportJob,
+    MaintenancePlan,
     Priority,
     ServiceAgreement,
     SlaTarget,
@@ -235,6 +245,211 @@ SlaTargetFormSetFactory = inlineformset_factory(
 class ImportForm(forms.Form):
     kind = forms.ChoiceField(label=_("Data"))
     file = forms.FileField(label=_("File"), help_text=_("Excel (.xlsx) or CSV (UTF-8 or GB18030)."))
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds
+
+
+class MaintenancePlanForm(forms.ModelForm):
+    """A plan for one of the customer's units or agreements. The interval is given as a number
+    and a unit (days or months), stored in the model's one column of the two."""
+
+    DAYS, MONTHS = "days", "months"
+    # Bounds a person will not exceed by intent; past them the dates the plan computes could
+    # leave the calendar (a year 9999 date plus one interval).
+    MAX_INTERVAL = {DAYS: 730, MONTHS: 120}
+    MAX_LEAD_DAYS = 90
+    MAX_YEARS_AHEAD = 5
+
+    every = forms.IntegerField(label=_("Every"), min_value=1, max_value=730)
+    period = forms.ChoiceField(
+        label=_("Interval unit"),
+        choices=[(MONTHS, _("months")), (DAYS, _("days"))],
+        initial=MONTHS,
+    )
+    drawn_next_date = forms.DateField(required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = MaintenancePlan
+        fields = [
+            "name",
+            "kind",
+            "equipment",
+            "agreement",
+            "every",
+            "period",
+            "next_date",
+            "lead_days",
+            "priority",
+            "service_point",
+            "drawn_next_date",
+        ]
+        widgets = {"next_date": DateInput()}
+        help_texts = {
+            "lead_days": _("Its service request is created this many days before each date."),
+        }
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+        plan = self.instance
+        today = timezone.localdate()
+        self.fields["equipment"].queryset = customer.equipment.select_related(
+            "product_model"
+        ).order_by("product_model__code", "serial_no")
+        # Agreements in force or still to come, and the plan's own.
+        self.fields["agreement"].queryset = customer.agreements.filter(
+            Q(end_date__gte=today) | Q(pk=plan.agreement_id)
+        ).order_by("-end_date")
+        for name in ("equipment", "agreement"):
+            self.fields[name].required = False
+        self.fields["equipment"].help_text = _(
+            "A plan is for one unit, or for everything an agreement covers: choose one."
+        )
+        points = ServicePoint.objects.filter(Q(is_active=True) | Q(pk=plan.service_point_id))
+        self.fields["service_point"].queryset = points
+        self.fields["service_point"].required = True
+        lead_days = self.fields["lead_days"]
+        lead_days.validators.append(MaxValueValidator(self.MAX_LEAD_DAYS))
+        lead_days.widget.attrs["max"] = self.MAX_LEAD_DAYS
+        # The next date the form was drawn with (customers.plans.save_plan).
+        self.fields["drawn_next_date"].initial = plan.next_date
+        if plan.pk:
+            months = plan.interval_months
+            self.initial["every"] = months or plan.interval_days
+            self.initial["period"] = self.MONTHS if months else self.DAYS
+        elif not self.is_bound:
+            # The service point of the customer's region, as a first guess.
+            local = points.filter(is_active=True, region_id=customer.region_id).first()
+            self.initial.setdefault("service_point", local.pk if local else None)
+
+    def clean_name(self):
+        return plain_text(self.cleaned_data["name"]).strip()
+
+    def clean_next_date(self):
+        day = self.cleaned_data["next_date"]
+        today = timezone.localdate()
+        changed = self.instance.pk is None or day != self.instance.next_date
+        if changed and day < today:
+            raise forms.ValidationError(_("The next date cannot be in the past."))
+        if day > today + timedelta(days=366 * self.MAX_YEARS_AHEAD):
+            raise forms.ValidationError(
+                _("The next date must be within %(years)s years.") % {"years": self.MAX_YEARS_AHEAD}
+            )
+        return day
+
+    def clean(self):
+        data = super().clean()
+        unit, agreement = data.get("equipment"), data.get("agreement")
+        if unit and agreement:
+            self.add_error("agreement", _("Choose a unit or an agreement, not both."))
+        elif not unit and not agreement and "equipment" not in self.errors:
+            self.add_error("equipment", _("Choose the unit or the agreement the plan is for."))
+        if (
+            unit
+            and unit.status == Equipment.Status.SCRAPPED
+            and unit.pk != self.instance.equipment_id
+        ):
+            self.add_error("equipment", _("This unit is scrapped: it needs no maintenance plan."))
+        next_date = data.get("next_date")
+        if agreement and next_date and next_date > agreement.end_date:
+            self.add_error(
+                "next_date",
+                _("The agreement ends on %(end)s, before this date.")
+                % {"end": agreement.end_date.isoformat()},
+            )
+        every, period = data.get("every"), data.get("period")
+        if every and period:
+            limit = self.MAX_INTERVAL[period]
+            if every > limit:
+                self.add_error(
+                    "every",
+                    _("At most %(limit)s %(unit)s.")
+                    % {"limit": limit, "unit": dict(self.fields["period"].choices)[period]},
+                )
+            # The shortest month has 28 days.
+            interval_days = every * 28 if period == self.MONTHS else every
+            lead = data.get("lead_days")
+            if lead is not None and lead >= interval_days:
+                self.add_error(
+                    "lead_days",
+                    _(
+                        "Create the work fewer days ahead than the interval, or one date's "
+                        "request is created before the previous date's."
+                    ),
+                )
+        return data
+
+    def _post_clean(self):
+        data = self.cleaned_data
+        if data.get("period") and data.get("every"):
+            months = data["period"] == self.MONTHS
+            self.instance.interval_months = data["every"] if months else None
+            self.instance.interval_days = None if months else data["every"]
+        super()._post_clean()
+
+    def values(self):
+        """The plan's columns (customers.plans.FIELDS) as the form read them."""
+        data = self.cleaned_data
+        months = data["period"] == self.MONTHS
+        return {
+            **{name: data[name] for name in ("name", "kind", "equipment", "agreement")},
+            "interval_months": data["every"] if months else None,
+            "interval_days": None if months else data["every"],
+            **{name: data[name] for name in ("next_date", "lead_days", "priority")},
+            "service_point": data["service_point"],
+        }
+
+
+_ID = {"required": False, "min_value": 1, "max_value": 2**31 - 1}
+
+
+class PlanListParams(ParamsForm):
+    """The plan list's GET parameters (customers.views.plans.PlanListView)."""
+
+    OVERDUE = "overdue"
+    WINDOWS = {"7": 7, "30": 30, "90": 90}
+    INACTIVE = "inactive"
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    service_point = forms.ModelChoiceField(
+        label=_("Service point"), queryset=ServicePoint.objects.all(), required=False
+    )
+    customer = forms.CharField(label=_("Customer code"), required=False, max_length=30)
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        required=False,
+        choices=[("", _("All kinds"))] + MaintenancePlan.Kind.choices,
+    )
+    due = forms.ChoiceField(
+        label=_("Due"),
+        required=False,
+        choices=[
+            ("", _("Any date")),
+            (OVERDUE, _("Overdue")),
+            ("7", _("Due in the next 7 days")),
+            ("30", _("Due in the next 30 days")),
+            ("90", _("Due in the next 90 days")),
+        ],
+    )
+    state = forms.ChoiceField(
+        label=_("State"),
+        required=False,
+        choices=[("", _("Active plans")), (INACTIVE, _("Deactivated plans"))],
+    )
+    equipment = forms.IntegerField(**_ID, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service_point"].empty_label = _("All service points")
+
+
+class ExportForm(forms.Form):
+    """What to export (the buttons of the export card post it)."""
+
+    kind = forms.ChoiceField(label=_("Data"))
+    format = forms.ChoiceField(label=_("Format"), choices=ExportJob.Format.choices)
 
     def __init__(self, *args, kinds=(), **kwargs):
         super().__init__(*args, **kwargs)

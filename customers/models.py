@@ -7,14 +7,18 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from phonenumber_field.modelfields import PhoneNumberField
 
+from aftersales.lib.phones import PhoneDigitsField, phone_search
 from aftersales.lib.validators import validate_cn_mobile
 from aftersales.models import Region, new_token
 from aftersales.roles import Role
 
 # A warranty or agreement ending within this many days is shown as "expiring soon".
 EXPIRING_SOON_DAYS = 30
+# A plan search reads at most this many matching units (and agreements) as a list of ids.
+SEARCH_MAX_IDS = 5000
 
 
 class Priority(models.TextChoices):
@@ -45,16 +49,33 @@ class CustomerQuerySet(models.QuerySet):
         return self.none()
 
     def search(self, text):
+        """Name (a part of it), code, phone, or a contact's name or mobile (`matching`)."""
         text = (text or "").strip()
         if not text:
             return self
-        return self.filter(
-            Q(name__icontains=text)
-            | Q(code__iexact=text)
-            | Q(phone__contains=text)
-            | Q(contacts__name__icontains=text)
-            | Q(contacts__mobile__contains=text)
-        ).distinct()
+        return self.filter(pk__in=self.model._default_manager.matching(text))
+
+    def matching(self, text):
+        """The ids of the customers that `text` finds, as one query: the customers' own
+        columns and their contacts' are the two halves of a UNION, each read on its own
+        indexes (an OR across the join reads every customer and needs a DISTINCT).
+
+        A phone, whole or a part of at least four digits, in any spelling, is compared with
+        the digits of the customer's phone and the contacts' mobiles (aftersales.lib.phones);
+        such a text is no name. On PostgreSQL, customers migration 0009 and tickets 0003 hold
+        the indexes: trigrams for the parts of names and numbers, UPPER(code) for the code.
+        """
+        text = (text or "").strip()
+        own = Q(name__icontains=text) | Q(code__iexact=text)
+        phone = phone_search("phone_digits", text)
+        if phone:
+            own |= phone
+            people = phone_search("mobile", text)
+        else:
+            people = Q(name__icontains=text)
+        contacts = Contact.objects.filter(people).order_by().values_list("customer_id", flat=True)
+        own = self.filter(own).order_by().values_list("pk", flat=True)
+        return own.union(contacts).order_by()
 
 
 class Customer(models.Model):
@@ -79,6 +100,9 @@ class Customer(models.Model):
     )
     address = models.CharField(_("address"), max_length=200, blank=True)
     phone = PhoneNumberField(_("phone"), blank=True, db_index=True)
+    # The phone as the searches compare it (aftersales.lib.phones): 021 6488 1234 is stored
+    # as +862164881234 and searched as 02164881234.
+    phone_digits = PhoneDigitsField(source="phone")
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -419,9 +443,78 @@ class SlaTarget(models.Model):
         return f"{self.agreement.number} {self.get_priority_display()}"
 
 
+class MaintenancePlanQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The office (who may open customers) sees every plan; an engineer, the plans their
+        own service point carries out."""
+        if not user.has_perm("customers.view_maintenanceplan"):
+            return self.none()
+        if user.has_perm("customers.view_customer"):
+            return self
+        return self.filter(service_point__engineers__user=user)
+
+    def of_customer(self, customer_id):
+        """Plans on the customer's units and agreements. Their ids are read first (two small
+        queries): then the plan table's foreign-key indexes answer, where an OR across the
+        joined tables would read every plan."""
+        units = Equipment.objects.filter(customer_id=customer_id).order_by()
+        agreements = ServiceAgreement.objects.filter(customer_id=customer_id).order_by()
+        return self.filter(equipment_id__in=list(units.values_list("pk", flat=True))) | self.filter(
+            agreement_id__in=list(agreements.values_list("pk", flat=True))
+        )
+
+    def of_unit(self, unit):
+        """Plans on the unit, and on the agreements that list it (their ids read first)."""
+        agreements = list(unit.agreements.order_by().values_list("pk", flat=True))
+        return self.filter(equipment_id=unit.pk) | self.filter(agreement_id__in=agreements)
+
+    def due_within(self, days, today=None):
+        """Active plans whose next date is today or in the next `days` days."""
+        today = today or timezone.localdate()
+        return self.filter(
+            active=True, next_date__gte=today, next_date__lte=today + timedelta(days=days)
+        )
+
+    def overdue(self, today=None):
+        """Active plans whose next date has passed with no work created for it: entered with
+        a past date, or the daily job has not run (it moves every plan on once its work is
+        created)."""
+        return self.filter(active=True, next_date__lt=today or timezone.localdate())
+
+    def search(self, text):
+        """The plan's name, the unit's serial number, the agreement's number, or the customer's
+        name or code. The matching units and agreements are looked up first, each on its own
+        indexes, and up to SEARCH_MAX_IDS of each go to the plan query as ids; a broader name
+        stays a subquery."""
+        text = (text or "").strip()
+        if not text:
+            return self
+        customers = Customer.objects.filter(Q(name__icontains=text) | Q(code__iexact=text))
+        customers = customers.order_by().values("pk")
+        units = Equipment.objects.filter(
+            Q(serial_no__iexact=text) | Q(customer__in=customers)
+        ).order_by()
+        agreements = ServiceAgreement.objects.filter(
+            Q(number__iexact=text) | Q(customer__in=customers)
+        ).order_by()
+        found = self.filter(name__icontains=text)
+        for field, related in (("equipment", units), ("agreement", agreements)):
+            pks = related.values_list("pk", flat=True)
+            first = list(pks[: SEARCH_MAX_IDS + 1])
+            if len(first) > SEARCH_MAX_IDS:
+                found |= self.filter(**{f"{field}__in": pks})
+            elif first:
+                found |= self.filter(**{f"{field}_id__in": first})
+        return found
+
+
 class MaintenancePlan(models.Model):
     """A maintenance plan (维保计划): preventive work on a unit, or on everything an agreement
-    covers, every so many days or months; its tickets are created `lead_days` ahead."""
+    covers, every so many days or months; its tickets are created `lead_days` ahead.
+
+    Managed on its own pages (customers.views.plans); the daily job (customers.timers) announces
+    each planned date once and moves the plan on to its next date.
+    """
 
     class Kind(models.TextChoices):
         MAINTENANCE = "maintenance", _("Preventive maintenance")
@@ -456,11 +549,33 @@ class MaintenancePlan(models.Model):
         _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
     )
     active = models.BooleanField(_("active"), default=True)
+    service_point = models.ForeignKey(
+        "aftersales.ServicePoint",
+        verbose_name=_("service point"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="maintenance_plans",
+        help_text=_("The branch that carries out the work; its engineers see the plan."),
+        db_index=False,  # plan_point_next leads with it
+    )
+    # The planned date whose work the daily job created last (None: none yet).
+    last_date = models.DateField(_("last planned date"), null=True, blank=True, editable=False)
+
+    objects = MaintenancePlanQuerySet.as_manager()
 
     class Meta:
         ordering = ["next_date", "id"]
         verbose_name = _("maintenance plan")
         verbose_name_plural = _("maintenance plans")
+        indexes = [
+            # The plan list, by next date: all active plans (its default), a due window, the
+            # overdue ones; and per service point, per kind. Customers and units go through
+            # the foreign keys' own indexes (equipment, agreement).
+            models.Index(fields=["active", "next_date", "id"], name="plan_active_next"),
+            models.Index(fields=["service_point", "active", "next_date"], name="plan_point_next"),
+            models.Index(fields=["kind", "active", "next_date"], name="plan_kind_next"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(equipment__isnull=False, agreement__isnull=True)
@@ -483,10 +598,43 @@ class MaintenancePlan(models.Model):
         self.create_on = self.next_date - timedelta(days=self.lead_days)
         super().save(*args, **kwargs)
 
-    def following_date(self):
+    def get_absolute_url(self):
+        return reverse("customers:plan_detail", args=[self.pk])
+
+    @property
+    def customer(self):
+        """The customer of the unit or of the agreement (joined by the caller)."""
+        return self.equipment.customer if self.equipment_id else self.agreement.customer
+
+    @property
+    def interval_display(self):
         if self.interval_months:
-            return self.next_date + relativedelta(months=self.interval_months)
-        return self.next_date + timedelta(days=self.interval_days)
+            return ngettext("every %(n)s month", "every %(n)s months", self.interval_months) % {
+                "n": self.interval_months
+            }
+        return ngettext("every %(n)s day", "every %(n)s days", self.interval_days or 0) % {
+            "n": self.interval_days
+        }
+
+    def days_left(self, today=None):
+        return (self.next_date - (today or timezone.localdate())).days
+
+    def days_overdue(self, today=None):
+        return -self.days_left(today)
+
+    def following_date(self, after=None):
+        """The planned date after `after` (default: the next date)."""
+        after = after or self.next_date
+        if self.interval_months:
+            return after + relativedelta(months=self.interval_months)
+        return after + timedelta(days=self.interval_days)
+
+    def upcoming_dates(self, count=4):
+        """The next `count` planned dates, from the next date on."""
+        dates = [self.next_date]
+        while len(dates) < count:
+            dates.append(self.following_date(dates[-1]))
+        return dates
 
 
 PRIORITY_ORDER = [Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW]
@@ -601,3 +749,109 @@ class ImportJob(models.Model):
         if not self.total_rows:
             return 0
         return min(100, round(100 * self.rows_done / self.total_rows))
+
+
+class ExportJobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Exporters see their own exports; administrators see everyone's."""
+        if not user.has_perm("customers.export_masterdata"):
+            return self.none()
+        if user.has_role(Role.ADMINISTRATOR):
+            return self
+        return self.filter(user=user)
+
+
+class ExportJob(models.Model):
+    """A master-data export written to a file by a Celery task, downloaded when ready.
+
+    States: queued → running → done (the file kept until `expires_at`) → expired (the file
+    deleted); queued or running may end in failed. The task takes a job with a compare-and-set
+    update (`filter(pk=..., state=QUEUED).update(...)`), so a task delivered twice does nothing
+    the second time. The hourly cleanup (customers.exports.expire_export_jobs) fails a job
+    whose worker stopped making progress and expires done ones.
+    """
+
+    class Format(models.TextChoices):
+        XLSX = "xlsx", "Excel"
+        CSV = "csv", "CSV"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Exporting")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        # Downloadable for settings.EXPORT_KEEP_HOURS; then the file is deleted.
+        EXPIRED = "expired", _("Expired")
+
+    # States in which a worker still has something to do: the job page keeps polling.
+    RUNNING_STATES = [State.QUEUED, State.RUNNING]
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="export_jobs",
+    )
+    kind = models.CharField(_("data"), max_length=20, choices=ImportJob.Kind.choices)
+    format = models.CharField(_("format"), max_length=4, choices=Format.choices)
+    # The language of the person who asked: the file's column titles and labels are in it.
+    language = models.CharField(_("language"), max_length=10, default="zh-hans", editable=False)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.QUEUED, editable=False
+    )
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    # Path in default_storage, chosen by the server; set when the file is complete.
+    file_path = models.CharField(_("stored file"), max_length=200, blank=True, editable=False)
+    file_size = models.PositiveBigIntegerField(_("file size"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # When the file is deleted (set when it is done).
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    # The last sign of life: creation, the worker taking the job or writing progress. The
+    # hourly cleanup measures staleness from it.
+    progress_at = models.DateTimeField(_("last progress"), default=timezone.now, editable=False)
+
+    objects = ExportJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("export job")
+        verbose_name_plural = _("export jobs")
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="exportjob_user_created"),
+            # The hourly cleanup's scans: jobs a worker should be moving, files to delete.
+            models.Index(
+                fields=["progress_at"],
+                condition=Q(state__in=["queued", "running"]),
+                name="exportjob_running_progress",
+            ),
+            models.Index(
+                fields=["expires_at"], condition=Q(state="done"), name="exportjob_done_expires"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.get_format_display()}"
+
+    def get_absolute_url(self):
+        return reverse("customers:export_job", args=[self.pk])
+
+    @property
+    def is_running(self):
+        return self.state in self.RUNNING_STATES
+
+    @property
+    def percent(self):
+        if self.state == self.State.DONE:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(100, round(100 * self.rows_done / self.total_rows))
+
+    @property
+    def file_name(self):
+        """The name the download is saved under: the data, the time it was asked for."""
+        stamp = timezone.localtime(self.created_at).strftime("%Y%m%d-%H%M")
+        return f"{self.kind}-{stamp}.{self.format}"

@@ -4,7 +4,7 @@ from celery.schedules import crontab
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.registry import HomePage, MenuItem
+from aftersales.registry import CalendarUse, HomePage, MenuItem
 from aftersales.roles import Role
 
 URLS = [
@@ -25,6 +25,13 @@ MENU = [
         rank=520,
     ),
     MenuItem(
+        _("Maintenance plans"),
+        "customers:plan_list",
+        "customers.view_maintenanceplan",
+        "calendar-check",
+        rank=525,
+    ),
+    MenuItem(
         _("Products"), "customers:product_list", "customers.view_productmodel", "box-seam", 530
     ),
     MenuItem(
@@ -33,6 +40,15 @@ MENU = [
         "customers.import_masterdata",
         "arrow-left-right",
         rank=540,
+    ),
+    # Finance and managers export without importing; the others find exports on the page above.
+    MenuItem(
+        _("Exports"),
+        "customers:exports",
+        "customers.export_masterdata",
+        "download",
+        rank=540,
+        unless="customers.import_masterdata",
     ),
 ]
 
@@ -61,11 +77,16 @@ MASTER_DATA_WRITE = [
     "customers.export_masterdata",
 ]
 EXPORT = ["customers.export_masterdata"]
+# Maintenance plans: dispatchers and service managers plan the work (create, edit, deactivate:
+# a plan is never deleted, its requests keep pointing at it); engineers read their service
+# point's plans (MaintenancePlan.objects.visible_to).
+PLANS_READ = ["customers.view_maintenanceplan"]
+PLANS_WRITE = PLANS_READ + ["customers.add_maintenanceplan", "customers.change_maintenanceplan"]
 
 ROLE_PERMISSIONS = {
-    Role.DISPATCHER: MASTER_DATA_READ + MASTER_DATA_WRITE,
-    Role.SERVICE_MANAGER: MASTER_DATA_READ + MASTER_DATA_WRITE,
-    Role.ENGINEER: ["customers.view_productmodel"],
+    Role.DISPATCHER: MASTER_DATA_READ + MASTER_DATA_WRITE + PLANS_WRITE,
+    Role.SERVICE_MANAGER: MASTER_DATA_READ + MASTER_DATA_WRITE + PLANS_WRITE,
+    Role.ENGINEER: ["customers.view_productmodel"] + PLANS_READ,
     Role.REVISIT_AGENT: MASTER_DATA_READ,
     Role.PARTS_CLERK: ["customers.view_productmodel"],
     Role.FINANCE: MASTER_DATA_READ + EXPORT,
@@ -74,10 +95,13 @@ ROLE_PERMISSIONS = {
 }
 
 BEAT_SCHEDULE = {
-    # Maintenance-plan work, renewal and warranty reminders (early morning, local time).
+    # Maintenance-plan work, renewal and warranty reminders (early morning, local time). The
+    # warranty SMS are written then and go out when the quiet hours end (SMS_QUIET_HOURS).
     "customers-daily": {"task": "customers.daily", "schedule": crontab(hour=6, minute=5)},
     # Hourly: import jobs whose worker died fail; checked files never confirmed are deleted.
     "customers-import-cleanup": {"task": "customers.expire_import_jobs", "schedule": 3600.0},
+    # Hourly: exported files past EXPORT_KEEP_HOURS are deleted; exports whose worker died fail.
+    "customers-export-cleanup": {"task": "customers.expire_export_jobs", "schedule": 3600.0},
 }
 
 
@@ -85,3 +109,15 @@ def seed_demo(out):
     from .demo import seed
 
     return seed(out)
+
+
+def _agreements_in_force(today):
+    from .models import ServiceAgreement
+
+    return ServiceAgreement.objects.filter(end_date__gte=today)
+
+
+# An agreement that has not ended counts in its calendar (none: the default one).
+CALENDAR_USES = [
+    CalendarUse(_("Agreements"), _agreements_in_force, "customers.view_serviceagreement")
+]

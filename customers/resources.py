@@ -2,15 +2,21 @@
 
 Columns are addressed by field name inside; files carry the column titles in the user's
 language, and either language's titles (or the field names) are accepted on import.
-Cell values that a spreadsheet would run as a formula are neutralised on export.
+Cell values that a spreadsheet would run as a formula are neutralised on export, and read back
+as they were on import.
 
 The dashboard imports in chunks (`MasterDataResource.import_chunk`): the resources' fields and
 widgets read the cells, but instances are loaded and looked-up rows fetched once per chunk, and
 written with bulk_create/bulk_update. import-export's own row-by-row import (the admin's) costs
 several queries per row, which a 100,000-row file cannot afford.
+
+Exports are written by a background job (customers.exports) from `MasterDataResource.export_rows`:
+the same widgets render the cells, fed from one query of plain values instead of model instances,
+so the file is the one import-export's `export()` gives, at a fixed number of queries.
 """
 
 import dataclasses
+import re
 from itertools import chain
 
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
@@ -19,17 +25,25 @@ from django.db.models import F, Lookup, Q
 from django.db.models.fields import NOT_PROVIDED
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from import_export import fields, resources, widgets
 from phonenumber_field.phonenumber import to_python as phone_to_python
 from phonenumber_field.validators import validate_international_phonenumber
 
+from aftersales.lib.phones import phone_digits
 from aftersales.lib.validators import normalize_cn_mobile
 from aftersales.models import ProductLine, Region
 
 from .models import Contact, Customer, Equipment, ProductModel, Tag
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
+_FORMULA_CHAR = "[" + re.escape("".join(FORMULA_PREFIXES)) + "]"
+# The export prefixes a quote to text that starts with a formula character, after any quotes;
+# the import takes one quote off text that starts with quotes and then such a character. So
+# every text makes the round trip unchanged, a quote someone typed included ("'abc" is left
+# alone both ways; "'=x" is exported as "''=x" and read back as "'=x").
+_NEEDS_ESCAPE = re.compile("'*" + _FORMULA_CHAR)
+_ESCAPED = re.compile("'+" + _FORMULA_CHAR)
 
 
 class AnyOf(Lookup):
@@ -57,9 +71,25 @@ def among(name, values):
 
 def escape_formula(value):
     """Prefix text that a spreadsheet would evaluate with a quote; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and _NEEDS_ESCAPE.match(value):
         return "'" + value
     return value
+
+
+def unescape_formula(value):
+    """The cell's text as it was before escape_formula (an exported file read back)."""
+    if isinstance(value, str) and _ESCAPED.match(value):
+        return value[1:]
+    return value
+
+
+class UncomputedFormula(str):
+    """An Excel cell's formula whose result the file does not hold (a program, not Excel, wrote
+    it). Refused by the import, with the formula in the message, rather than read as empty."""
+
+
+def _list(items):
+    return pgettext("list separator", ", ").join(str(item) for item in items)
 
 
 class LookupWidget(widgets.ForeignKeyWidget):
@@ -214,6 +244,71 @@ class MasterDataResource(resources.ModelResource):
     def export_field(self, field, instance, **kwargs):
         return escape_formula(super().export_field(field, instance, **kwargs))
 
+    # -- Streamed export -----------------------------------------------------------------------
+
+    def export_columns(self):
+        """(values_list path, render) of each exported column, in the file's order.
+
+        The fields' own widgets render the values, as `export_field` does: a foreign key as
+        the related row's natural key (read through the join), a many-to-many column (path
+        None) from `export_links`.
+        """
+        columns = []
+        for field in self.get_export_fields():
+            widget = field.widget
+            if isinstance(widget, widgets.ManyToManyWidget):
+                columns.append((None, None))
+            elif isinstance(widget, widgets.ForeignKeyWidget):
+                columns.append((f"{field.attribute}__{widget.field}", _related_key))
+            elif isinstance(widget, ChoiceWidget | BoolWidget):
+                # A few values, each translated once rather than once per cell.
+                columns.append((field.attribute, _memoized(widget.render)))
+            else:
+                columns.append((field.attribute, widget.render))
+        return columns
+
+    def export_rows(self, queryset, *, chunk_size):
+        """The cells of each row of `queryset`, rendered and escaped as `export_field` would.
+
+        One query reads the plain columns (streamed in chunks: no model instances, no query per
+        row); each many-to-many column is one more query, ordered like the rows and merged as
+        both are read. So a file of any length costs the same number of queries.
+        """
+        columns = self.export_columns()
+        fields = self.get_export_fields()
+        paths = ["pk", *(path for path, _render in columns if path is not None)]
+        many = [i for i, (path, _render) in enumerate(columns) if path is None]
+        if many:
+            queryset = queryset.order_by("pk")  # the order export_links reads in
+        rows = queryset.prefetch_related(None).values_list(*paths).iterator(chunk_size=chunk_size)
+        links = {i: self.export_links(fields[i], queryset, chunk_size=chunk_size) for i in many}
+        for pk, *values in rows:
+            plain = iter(values)
+            cells = []
+            for i, (path, render) in enumerate(columns):
+                cells.append(links[i].values_of(pk) if path is None else render(next(plain)))
+            yield [escape_formula(cell) for cell in cells]
+
+    def export_links(self, field, queryset, *, chunk_size):
+        """The rendered many-to-many column `field` of `queryset`'s rows, read in one query."""
+        widget = field.widget
+        relation = self._meta.model._meta.get_field(field.attribute)
+        through = relation.remote_field.through
+        source = relation.m2m_field_name()  # the through table's key to this resource's model
+        target = relation.m2m_reverse_field_name()
+        # Ordered within a row as the widget's `value.all()` is: by the related model's ordering.
+        ordering = [
+            f"-{target}__{name[1:]}" if name.startswith("-") else f"{target}__{name}"
+            for name in widget.model._meta.ordering
+        ]
+        links = (
+            through.objects.filter(**{f"{source}__in": queryset.order_by().values("pk")})
+            .order_by(source, *ordering)
+            .values_list(source, f"{target}__{widget.field}")
+            .iterator(chunk_size=chunk_size)
+        )
+        return _MergedLinks(links, widget.separator)
+
     # -- Chunked import ------------------------------------------------------------------------
 
     # Fields before_save_instance may fill in without a column for them in the file.
@@ -224,6 +319,7 @@ class MasterDataResource(resources.ModelResource):
     _columns = frozenset()
     _present = ()
     _foreign_keys = ()
+    _key_lines = None
 
     def map_headers(self, titles):
         """The file's column titles → field names, and the titles of ignored columns.
@@ -255,6 +351,8 @@ class MasterDataResource(resources.ModelResource):
             and not isinstance(field.widget, widgets.ManyToManyWidget)
         ]
         self._foreign_keys = [f for f in self._meta.model._meta.concrete_fields if f.is_relation]
+        # {row key: the lines that have it}, over the whole file (duplicate_problems).
+        self._key_lines = {}
         return names, unknown
 
     def import_chunk(self, rows, *, commit, validate_fields=True):
@@ -264,7 +362,8 @@ class MasterDataResource(resources.ModelResource):
         import: the widgets, the model's field validation and, as `check_row`, the rules the
         database enforces beyond the row's key. The cost is one query per looked-up column and
         one for the chunk's existing rows, then bulk writes. A key seen twice in a chunk updates
-        the instance of its first row, as the row-by-row import would.
+        the instance of its first row here; duplicate_problems, once the file is read, refuses
+        every row whose key another row repeats.
 
         validate_fields=False skips the model's field validation, which depends on the cells
         alone: for a file that passed the check unchanged. Everything that depends on the
@@ -277,10 +376,17 @@ class MasterDataResource(resources.ModelResource):
         self.prepare_chunk(rows, commit=commit)
         keyed = []
         for line, row in rows:
+            if formulas := self.formula_problems(line, row):
+                result.problems.append((line, formulas, row))
+                continue
             try:
-                keyed.append((line, row, self.row_key(row)))
+                key = self.row_key(row)
             except ValidationError as e:
-                result.problems.append((line, self.problem_messages(e), row))
+                result.problems.append((line, self.problem_messages(line, e), row))
+                continue
+            if key:
+                self._key_lines.setdefault(key, []).append(line)
+            keyed.append((line, row, key))
         existing = self.existing_instances({key for _line, _row, key in keyed if key})
         seen, creates, updates = {}, {}, {}
         for line, row, key in keyed:
@@ -296,7 +402,9 @@ class MasterDataResource(resources.ModelResource):
                 continue
             errors = self.validate_row(instance, errors, validate_fields=validate_fields)
             if errors:
-                result.problems.append((line, self.problem_messages(ValidationError(errors)), row))
+                result.problems.append(
+                    (line, self.problem_messages(line, ValidationError(errors)), row)
+                )
                 continue
             self.before_save_instance(instance, row)
             if key:
@@ -407,7 +515,9 @@ class MasterDataResource(resources.ModelResource):
             # (A cached unsaved instance is a product line that the import will create.)
             missing = getattr(instance, fk.attname) is None
             if missing and fk.get_cached_value(instance, None) is None and not fk.null:
-                errors.setdefault(fk.name, [ValidationError(fk.error_messages["null"])])
+                errors.setdefault(
+                    fk.name, [ValidationError(fk.error_messages["null"], code="null")]
+                )
         if not errors:
             errors = self.check_row(instance)
         return errors
@@ -433,12 +543,65 @@ class MasterDataResource(resources.ModelResource):
         if creates:
             model.objects.bulk_create(creates, batch_size=1000)
 
-    def problem_messages(self, error):
+    def formula_problems(self, line, row):
+        """A message per cell of the row's columns that holds a formula without its result."""
+        return [
+            _(
+                "Line %(line)s: the %(column)s cell holds a formula (%(formula)s) whose result "
+                "the file does not contain. Open the file in Excel and save it again, or paste "
+                "the values instead of the formulas."
+            )
+            % {"line": line, "column": self.title_for(name), "formula": value}
+            for name, value in row.items()
+            if isinstance(value, UncomputedFormula) and name in self.fields
+        ]
+
+    def duplicate_problems(self):
+        """(line, [message]) for every row of the file whose key another row repeats: which of
+        two rows was meant is the user's to say, so neither is imported."""
+        columns = _list(self.title_for(name) for name in self._meta.import_id_fields)
+        for lines in self._key_lines.values():
+            if len(lines) < 2:
+                continue
+            for line in lines:
+                others = [other for other in lines if other != line]
+                shown = _list(others[:10]) + ("…" if len(others) > 10 else "")
+                message = ngettext(
+                    "Line %(line)s has the same %(columns)s as line %(others)s.",
+                    "Line %(line)s has the same %(columns)s as lines %(others)s.",
+                    len(others),
+                ) % {"line": line, "columns": columns, "others": shown}
+                yield line, [message]
+
+    def problem_messages(self, line, error):
+        """The row's errors ({name: [ValidationError]}) as messages that name the column."""
         messages = []
-        for name, texts in error.message_dict.items():
-            prefix = "" if name == NON_FIELD_ERRORS else f"{self._title_of(name)}: "
-            messages += [prefix + text for text in texts]
+        for name, errors in error.error_dict.items():
+            title = None if name == NON_FIELD_ERRORS else self._title_of(name)
+            messages += [self._problem_text(line, title, e) for e in errors]
         return messages
+
+    def _problem_text(self, line, title, error):
+        [text] = error  # the message, its parameters filled in
+        params = error.params or {}
+        if title is None:
+            return text
+        if error.code in ("blank", "null", "required"):
+            return _("Line %(line)s: %(column)s cannot be empty.") % {
+                "line": line,
+                "column": title,
+            }
+        if error.code == "max_length" and {"limit_value", "show_value"} <= params.keys():
+            return _(
+                "Line %(line)s: %(column)s has %(length)s characters; at most %(limit)s are "
+                "allowed."
+            ) % {
+                "line": line,
+                "column": title,
+                "length": params["show_value"],
+                "limit": params["limit_value"],
+            }
+        return f"{title}{pgettext('between a label and its value', ': ')}{text}"
 
     def _title_of(self, name):
         if name in self.fields:
@@ -454,6 +617,40 @@ class MasterDataResource(resources.ModelResource):
     @staticmethod
     def _plain(field):
         return not field.readonly and field.default is NOT_PROVIDED and field.saves_null_values
+
+
+def _related_key(value):
+    # ForeignKeyWidget.render: "" when there is no related row.
+    return "" if value is None else value
+
+
+def _memoized(render):
+    cache = {}
+
+    def cached(value):
+        if value not in cache:
+            cache[value] = render(value)
+        return cache[value]
+
+    return cached
+
+
+class _MergedLinks:
+    """The (row pk, value) pairs of a many-to-many column, ordered by row pk, read alongside
+    the rows (also ordered by pk): `values_of(pk)` joins the values of row `pk`."""
+
+    def __init__(self, pairs, separator):
+        self.pairs = pairs
+        self.separator = separator
+        self.next = next(pairs, None)
+
+    def values_of(self, pk):
+        values = []
+        while self.next is not None and self.next[0] <= pk:
+            if self.next[0] == pk:
+                values.append(str(self.next[1]))
+            self.next = next(self.pairs, None)
+        return self.separator.join(values)
 
 
 @dataclasses.dataclass
@@ -480,6 +677,8 @@ class CustomerResource(MasterDataResource):
     notes = fields.Field(attribute="notes")
 
     widget_validated_fields = ("phone",)
+    # The phone's digits for the searches: bulk_update skips the field's own pre_save.
+    derived_fields = ("phone_digits",)
 
     class Meta(MasterDataResource.Meta):
         model = Customer
@@ -493,8 +692,14 @@ class CustomerResource(MasterDataResource):
             if name.strip():
                 Tag.objects.get_or_create(name=name.strip())
 
+    def before_save_instance(self, instance, row, **kwargs):
+        super().before_save_instance(instance, row, **kwargs)
+        instance.phone_digits = phone_digits(instance.phone)
+
     def get_export_queryset(self, request=None):
-        return Customer.objects.select_related("region").prefetch_related("tags")
+        # By primary key: the order export_rows merges the tags in (and import-export's
+        # paginated export of a prefetching queryset used).
+        return Customer.objects.select_related("region").prefetch_related("tags").order_by("pk")
 
     # Chunked import: tags are read here, not by the ManyToManyWidget (a query per row).
 
@@ -642,13 +847,28 @@ class ProductModelResource(MasterDataResource):
             return
         taken = set(ProductLine.objects.values_list("code", flat=True))
         number, new = ProductLine.objects.count(), []
-        for name in sorted(missing):
+        # A name too long to store is not created: apply_row refuses its rows.
+        limit = ProductLine._meta.get_field("name").max_length
+        for name in sorted(n for n in missing if len(n) <= limit):
             number += 1
             while f"L{number:03d}" in taken:
                 number += 1
             new.append(ProductLine(code=f"L{number:03d}", name=name))
         for line in ProductLine.objects.bulk_create(new):
             lines[line.name] = line
+
+    def apply_row(self, instance, row):
+        errors = super().apply_row(instance, row)
+        if "line" in self._columns:
+            # The line is created by the import: its name must fit, or the import would fail
+            # in the database, after a check that let it pass.
+            try:
+                ProductLine._meta.get_field("name").run_validators(
+                    str(row.get("line") or "").strip()
+                )
+            except ValidationError as e:
+                errors["line"] = e.error_list
+        return errors
 
     def _line_names(self, rows):
         return {str(row.get("line") or "").strip() for _line, row in rows} - {""}

@@ -4,8 +4,9 @@ import io
 import logging
 import re
 import secrets
+import zipfile
 from collections import defaultdict
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from itertools import batched
@@ -22,7 +23,6 @@ from django.utils.translation import gettext_lazy
 
 from aftersales.queue import publish_on_commit
 
-from .access import visible_rows
 from .models import (
     Contact,
     Customer,
@@ -33,7 +33,7 @@ from .models import (
     SlaTarget,
     Tag,
 )
-from .resources import RESOURCES
+from .resources import RESOURCES, UncomputedFormula, unescape_formula
 from .signals import agreement_terms_changed
 
 logger = logging.getLogger(__name__)
@@ -142,29 +142,46 @@ def discard_upload(path):
 
 
 @contextmanager
-def open_rows(name, path):
+def open_rows(name, path, *, formulas=True):
     """(column titles, rows, declared) of a stored file; rows yields (line, cells) as needed.
 
     Line 1 is the header. Rows that are entirely empty (Excel pads sheets with them) are
     skipped; short rows are padded to the header's width. `declared` is the number of rows an
     Excel sheet says it has (empty ones included), or None.
+
+    An Excel cell holding a formula gives the result that Excel saved with it. A formula saved
+    without its result (a program wrote the file) gives an UncomputedFormula, unless
+    formulas=False (counting rows), rather than an empty cell.
     """
     fmt = file_format(name)
     unreadable = ImportFileError(
         _("The file could not be read as %(format)s.") % {"format": fmt.upper()}
     )
-    with default_storage.open(path, "rb") as f:
+    with ExitStack() as stack:
+        f = stack.enter_context(default_storage.open(path, "rb"))
+        book = None
         try:
             if fmt == "csv":
                 encoding = _csv_encoding(f)
                 text = io.TextIOWrapper(f, encoding=encoding, newline="")
                 records = csv.reader(text)
-                book = declared = None
+                declared = None
             else:
                 # Read-only mode streams the sheet instead of loading every cell.
                 book = openpyxl.load_workbook(f, read_only=True, data_only=True)
+                stack.callback(book.close)
                 records = book.active.iter_rows(values_only=True)
                 declared = book.active.max_row and book.active.max_row - 1
+                if formulas and _has_formulas(f):
+                    # The formulas themselves, read alongside: the results alone cannot tell a
+                    # formula without its result from an empty cell. (This reads the file twice,
+                    # the results as cells, which have their types: about three times as long.)
+                    g = stack.enter_context(default_storage.open(path, "rb"))
+                    formula_book = openpyxl.load_workbook(g, read_only=True, data_only=False)
+                    stack.callback(formula_book.close)
+                    records = _with_formulas(
+                        book.active.iter_rows(), formula_book.active.iter_rows(values_only=True)
+                    )
             titles = list(next(records, None) or [])
         except ImportFileError:
             raise
@@ -184,11 +201,41 @@ def open_rows(name, path):
             except Exception:
                 raise unreadable from None
 
-        try:
-            yield titles, rows(), declared
-        finally:
-            if book is not None:
-                book.close()
+        yield titles, rows(), declared
+
+
+# A formula element in a sheet's XML (<f>, <f t="shared" …>, <f/>, or with a namespace prefix).
+_FORMULA_ELEMENT = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _has_formulas(f):
+    """Whether an Excel file's sheets hold any formula: a scan of their XML, which costs far
+    less than reading the cells a second time when there is none (most files)."""
+    with zipfile.ZipFile(f) as archive:
+        for member in archive.namelist():
+            if not (member.startswith("xl/worksheets/") and member.endswith(".xml")):
+                continue
+            with archive.open(member) as sheet:
+                tail = b""
+                while block := sheet.read(1 << 20):
+                    if _FORMULA_ELEMENT.search(tail + block):
+                        return True
+                    tail = block[-16:]
+    return False
+
+
+def _with_formulas(cells, formulas):
+    """Rows of values from rows of cells (their results) and of formulas, where a cell that has
+    a formula but no saved result holds an UncomputedFormula instead of None."""
+    for row, row_formulas in zip(cells, formulas, strict=False):
+        yield tuple(
+            # An array formula is an object; its text is the formula. A formula whose result is
+            # empty text has the result's type ("str") saved with it: that cell is empty.
+            UncomputedFormula(getattr(formula, "text", formula))
+            if cell.value is None and formula not in (None, "") and cell.data_type != "str"
+            else cell.value
+            for cell, formula in zip(row, row_formulas, strict=False)
+        )
 
 
 def _csv_encoding(f):
@@ -215,7 +262,7 @@ def count_rows(name, path):
     declares (with trailing empty rows) is taken when it is within bounds: reading a large
     sheet only to count its rows would keep the request waiting.
     """
-    with open_rows(name, path) as (_titles, rows, declared):
+    with open_rows(name, path, formulas=False) as (_titles, rows, declared):
         if declared is not None and declared <= settings.IMPORT_MAX_ROWS:
             total = declared
         else:
@@ -249,6 +296,8 @@ class ImportReport:
     ignored_columns: list = field(default_factory=list)
     preview: list = field(default_factory=list)
     headers: list = field(default_factory=list)
+    # {line: its RowProblem, or None when not listed} while the file is read.
+    _lines: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def ok(self):
@@ -259,17 +308,30 @@ class ImportReport:
         return self.problem_count - len(self.problems)
 
     def add_problem(self, line, messages, values):
+        """Count a bad row and list it (the first MAX_LISTED_PROBLEMS); a row found bad again
+        (a duplicate key, known at the end of the file) gets the messages added."""
+        messages = [str(m) for m in messages]
+        if line in self._lines:
+            listed = self._lines[line]
+            if listed is not None:
+                listed.messages += messages
+            return
         self.problem_count += 1
+        listed = None
         if len(self.problems) < MAX_LISTED_PROBLEMS:
             values = {str(k): _plain(v) for k, v in values.items()}
-            self.problems.append(RowProblem(line, [str(m) for m in messages], values))
+            listed = RowProblem(line, messages, values)
+            self.problems.append(listed)
+        self._lines[line] = listed
 
     def as_dict(self):
-        return asdict(self)
+        data = asdict(self)
+        del data["_lines"]
+        return data
 
     @classmethod
     def from_dict(cls, data):
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "_lines"}
         known["problems"] = [RowProblem(**p) for p in known.get("problems", [])]
         return cls(**known)
 
@@ -346,7 +408,11 @@ def _import_file(kind, name, path, *, commit, progress):
         shown = [n for n in resource.fields if n in names]
         report.headers = [str(resource.title_for(n)) for n in shown]
         for chunk in batched(rows, IMPORT_CHUNK_ROWS):
-            records = [(line, dict(zip(names, cells, strict=True))) for line, cells in chunk]
+            # Text that the export escaped as a formula reads back as it was stored.
+            records = [
+                (line, dict(zip(names, map(unescape_formula, cells), strict=True)))
+                for line, cells in chunk
+            ]
             for _line, row in records[: PREVIEW_ROWS - len(report.preview)]:
                 report.preview.append([_plain(row.get(n, "")) for n in shown])
             if report.total + len(records) > settings.IMPORT_MAX_ROWS:
@@ -382,6 +448,9 @@ def _import_file(kind, name, path, *, commit, progress):
                 return report  # nothing will be written: no need to read on
             if progress is not None:
                 progress(report.total)
+    for line, messages in resource.duplicate_problems():
+        report.add_problem(line, messages, {})
+    report.problems.sort(key=lambda problem: problem.line)
     if not report.total and report.ok:
         raise ImportFileError(_("The file has no data rows."))
     return report
@@ -436,10 +505,16 @@ def run_import_check(job_id):
         try:
             report = check_import(job.kind, job.file_name, job.file_path, progress=progress)
         except ImportFileError as e:
-            _fail_job(job, str(e))
+            _fail_job(job, ImportJob.State.CHECKING, str(e))
             return
         except Exception:
-            _fail_job(job, _("The check stopped because of an internal error."))
+            # Perhaps passing (the database restarted): the file stays for a retry.
+            _fail_job(
+                job,
+                ImportJob.State.CHECKING,
+                _("The check stopped because of an internal error."),
+                keep_file=True,
+            )
             raise
     now = timezone.now()
     checked = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.CHECKING).update(
@@ -451,8 +526,8 @@ def run_import_check(job_id):
         checked_at=now,
         progress_at=now,
     )
-    # Not checked: the cleanup failed the job meanwhile (and deleted the file); keep nothing.
-    if not report.ok or not checked:
+    # Not checked: the cleanup failed the job meanwhile; its file stays for a retry.
+    if checked and not report.ok:
         discard_upload(job.file_path)
 
 
@@ -474,7 +549,9 @@ def run_import_commit(job_id):
 
     Only a confirmed, checked job is taken, so a repeated task does nothing. The job is marked
     done in the import's own transaction: either the rows and "done" are saved, or neither and
-    the job is marked failed with the reason. The file is deleted at the end.
+    the job is marked failed with the reason. A job the cleanup failed meanwhile (this worker
+    looked dead) is not marked done: its import is rolled back, so a retry cannot import the
+    file twice. The file is deleted once imported, or when retrying cannot help.
     """
     taken = ImportJob.objects.filter(
         pk=job_id, state=ImportJob.State.CHECKED, bad_rows=0, confirmed_at__isnull=False
@@ -484,13 +561,16 @@ def run_import_commit(job_id):
     job = ImportJob.objects.get(pk=job_id)
 
     def finish(report):
-        ImportJob.objects.filter(pk=job_id).update(
+        finished = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.IMPORTING).update(
             state=ImportJob.State.DONE,
             rows_done=report.total,
             report=report.as_dict(),
             finished_at=timezone.now(),
         )
+        if not finished:
+            raise _Superseded
 
+    importing = ImportJob.State.IMPORTING
     progress = _ProgressWriter(job_id)
     try:
         with translation.override(job.language):
@@ -498,30 +578,86 @@ def run_import_commit(job_id):
                 report = commit_import(
                     job.kind, job.file_name, job.file_path, progress=progress, on_success=finish
                 )
+            except _Superseded:
+                return  # the file is the job's, failed (to retry) or running again
             except ImportFileError as e:
-                _fail_job(job, str(e))
+                _fail_job(job, importing, str(e))
                 return
             except Exception:
-                _fail_job(job, _("The import stopped because of an internal error."))
+                # Perhaps passing (the database restarted): the file stays for a retry.
+                reason = _("The import stopped because of an internal error.")
+                _fail_job(job, importing, reason, keep_file=True)
                 raise
             if not report.ok:
-                _fail_job(
-                    job,
-                    _("The data changed since the check; nothing was imported."),
-                    report,
-                )
+                reason = _("The data changed since the check; nothing was imported.")
+                _fail_job(job, importing, reason, report)
+                return
     finally:
         progress.close()
-        discard_upload(job.file_path)
+    discard_upload(job.file_path)  # imported
 
 
-def _fail_job(job, reason, report=None):
-    """Mark a job failed; its import, if any, has been rolled back. The file is deleted."""
+class _Superseded(Exception):
+    """The job is no longer this worker's to finish."""
+
+
+def _fail_job(job, state, reason, report=None, *, keep_file=False):
+    """Mark a job failed if it is still in `state` (this worker's); its import, if any, has been
+    rolled back. Its file is deleted, or with keep_file kept for a retry (retry_import_job) until
+    the cleanup removes it. Returns whether the job was failed here."""
     changes = {"state": ImportJob.State.FAILED, "error": reason, "finished_at": timezone.now()}
     if report is not None:
         changes |= {"report": report.as_dict(), "bad_rows": report.problem_count}
-    ImportJob.objects.filter(pk=job.pk).update(**changes)
-    discard_upload(job.file_path)
+    failed = ImportJob.objects.filter(pk=job.pk, state=state).update(**changes)
+    if failed and not keep_file:
+        discard_upload(job.file_path)
+    return bool(failed)
+
+
+def retry_horizon(now=None):
+    """Failed jobs that ended after this may be run again: their files are kept until then."""
+    return (now or timezone.now()) - timedelta(hours=settings.IMPORT_UNCONFIRMED_HOURS)
+
+
+def can_retry_import_job(job):
+    """Whether a job may be run again: failed lately, its stored file still there."""
+    return (
+        job.state == ImportJob.State.FAILED
+        and job.finished_at is not None
+        and job.finished_at >= retry_horizon()
+        and is_kept_upload(job.file_path)
+    )
+
+
+def retry_import_job(job):
+    """Queue a failed job again with the same stored file, from its check: the user sees the
+    report again and confirms the import. False when the job is not failed or its file is gone.
+
+    Side effects: the job back to queued (its error, report and progress cleared), the check
+    task sent after the commit.
+    """
+    from . import tasks  # tasks imports this module
+
+    if not can_retry_import_job(job):
+        return False
+    now = timezone.now()
+    # Compare-and-set: two clicks (or two administrators) queue it once.
+    retried = ImportJob.objects.filter(
+        pk=job.pk, state=ImportJob.State.FAILED, finished_at__gte=retry_horizon(now)
+    ).update(
+        state=ImportJob.State.QUEUED,
+        error="",
+        report={},
+        rows_done=0,
+        bad_rows=0,
+        checked_at=None,
+        confirmed_at=None,
+        finished_at=None,
+        progress_at=now,
+    )
+    if retried:
+        publish_on_commit(tasks.check_import_job, job.pk)  # lost: the cleanup fails it again
+    return bool(retried)
 
 
 def expire_import_jobs(now=None):
@@ -529,11 +665,14 @@ def expire_import_jobs(now=None):
 
     - Stale: a job a worker should be moving (queued, checking, importing, or confirmed and
       waiting for its import) with no progress for settings.IMPORT_STALE_MINUTES. Its worker
-      died or its task was lost: failed, with the reason on the job page. An import is one
-      transaction, so a dead worker imported nothing. (A worker still alive finds the job
-      taken: its check's result is dropped; its import, if it commits, marks the job done.)
+      died or its task was lost: failed, with the reason on the job page, its file kept so
+      that the user may run it again (retry_import_job). An import is one transaction, so a
+      dead worker imported nothing. (A worker still alive finds the job taken: its check's
+      result is dropped, its import rolled back.)
     - Unconfirmed: checked without problems but not confirmed within
       settings.IMPORT_UNCONFIRMED_HOURS: expired, its file deleted; confirming is refused.
+    - The file of a job that failed more than settings.IMPORT_UNCONFIRMED_HOURS ago: deleted
+      (the job page then says to upload it again), as are small files nobody confirmed.
 
     Each kind is one locking read of the rows (skip_locked: a second cleanup at the same time
     takes the others) and one UPDATE per uploader language, whose compare-and-set repeats the
@@ -554,7 +693,12 @@ def expire_import_jobs(now=None):
         progress_at__lt=unconfirmed_before,
     )
     failed = _end_jobs(
-        stale, ImportJob.State.FAILED, _STALE, {"minutes": settings.IMPORT_STALE_MINUTES}, now
+        stale,
+        ImportJob.State.FAILED,
+        _STALE,
+        {"minutes": settings.IMPORT_STALE_MINUTES},
+        now,
+        keep_files=True,
     )
     expired = _end_jobs(
         unconfirmed,
@@ -563,22 +707,26 @@ def expire_import_jobs(now=None):
         {"hours": settings.IMPORT_UNCONFIRMED_HOURS},
         now,
     )
-    orphans = _delete_unclaimed_uploads(unconfirmed_before)
+    orphans = _delete_unclaimed_uploads(unconfirmed_before, retry_horizon(now))
     return {"failed": failed, "expired": expired, "files": orphans}
 
 
-def _delete_unclaimed_uploads(before):
-    """Files of small imports, checked in the request and kept for the confirmation in the
-    uploader's session only (no job names them), that nobody confirmed in time: deleted.
-    Files an unfinished job names are left to the rules above."""
+def _delete_unclaimed_uploads(before, retry_after):
+    """Files stored before `before` that nothing will use any more: deleted.
+
+    Those are the files of small imports, checked in the request and kept for the confirmation
+    in the uploader's session only (no job names them), that nobody confirmed in time, and the
+    files of jobs that failed before `retry_after` and were not retried. Files an unfinished
+    job names are left to the rules above.
+    """
     try:
         _dirs, names = default_storage.listdir(_UPLOAD_DIR)
     except FileNotFoundError:
         return 0
+    unfinished = ~Q(state__in=ImportJob.FINISHED_STATES)
+    retryable = Q(state=ImportJob.State.FAILED, finished_at__gte=retry_after)
     claimed = set(
-        ImportJob.objects.exclude(state__in=ImportJob.FINISHED_STATES).values_list(
-            "file_path", flat=True
-        )
+        ImportJob.objects.filter(unfinished | retryable).values_list("file_path", flat=True)
     )
     deleted = 0
     for name in names:
@@ -591,7 +739,7 @@ def _delete_unclaimed_uploads(before):
 
 _STALE = gettext_lazy(
     "The work stopped: no progress for %(minutes)s minutes (the background worker was probably "
-    "restarted). Nothing was imported; upload the file again."
+    "restarted)."
 )
 _UNCONFIRMED = gettext_lazy(
     "Not confirmed within %(hours)s hours: the uploaded file was deleted and nothing was "
@@ -599,7 +747,7 @@ _UNCONFIRMED = gettext_lazy(
 )
 
 
-def _end_jobs(due, state, reason, params, now):
+def _end_jobs(due, state, reason, params, now, *, keep_files=False):
     with transaction.atomic():
         rows = list(
             due.select_for_update(skip_locked=True).values_list("pk", "language", "file_path")
@@ -613,8 +761,9 @@ def _end_jobs(due, state, reason, params, now):
             with translation.override(language):
                 error = str(reason) % params
             ended += due.filter(pk__in=pks).update(state=state, error=error, finished_at=now)
-    for _pk, _language, path in rows:
-        discard_upload(path)
+    if not keep_files:
+        for _pk, _language, path in rows:
+            discard_upload(path)
     return ended
 
 
@@ -653,19 +802,6 @@ class _ProgressWriter:
         if self.connection is not None:
             self.connection.close()
             self.connection = None
-
-
-def export_masterdata(kind, fmt, user):
-    """Return (bytes, content type) of the rows of a master-data table that `user` may see
-    (customers.access: the same rule as the pages)."""
-    resource = RESOURCES[kind][1]()
-    dataset = resource.export(queryset=visible_rows(user, kind, resource.get_export_queryset()))
-    # Values are escaped per field by the resource; headers are ours and safe.
-    data = dataset.export(fmt)
-    if fmt == "csv":
-        # A BOM lets Excel open UTF-8 CSV with Chinese text correctly.
-        return ("\ufeff" + data).encode("utf-8"), "text/csv; charset=utf-8"
-    return data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # The agreement's fields that the SLA clocks of its service requests depend on.

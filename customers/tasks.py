@@ -2,16 +2,21 @@ from celery import shared_task
 
 from aftersales.services import record_heartbeat
 
-from . import services, timers
+from . import exports, services, timers
+
+# The import tasks are acknowledged late: a worker that dies before it takes the job leaves the
+# message to the broker, which hands it to the next worker. They are safe to run twice (a job is
+# taken with a compare-and-set); one that died holding its job is failed by the hourly cleanup,
+# and the user may run it again (services.retry_import_job).
 
 
-@shared_task
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def check_import_job(job_id):
     """Check a large import file in the background (see services.run_import_check)."""
     services.run_import_check(job_id)
 
 
-@shared_task
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def commit_import_job(job_id):
     """Import a checked and confirmed file in the background (see services.run_import_commit)."""
     services.run_import_commit(job_id)
@@ -23,6 +28,25 @@ def expire_import_jobs():
     delete checked files that no job names and nobody confirmed."""
     counts = services.expire_import_jobs()
     record_heartbeat("import-cleanup")
+    return counts
+
+
+@shared_task(acks_late=True)
+def write_export_job(job_id):
+    """Write an export's file in the background (see exports.run_export_job).
+
+    Acknowledged once done: a worker that dies while writing leaves the message to be
+    delivered again, and the job, silent by then, is taken again (or failed by the cleanup).
+    """
+    exports.run_export_job(job_id)
+
+
+@shared_task(name="customers.expire_export_jobs", ignore_result=True)
+def expire_export_jobs():
+    """Hourly from beat: delete export files past their time and fail exports whose worker
+    died."""
+    counts = exports.expire_export_jobs()
+    record_heartbeat("export-cleanup")
     return counts
 
 

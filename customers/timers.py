@@ -2,8 +2,9 @@
 
 Maintenance plans fall due (their work is created by the apps listening to `plan_due`),
 agreements near their end remind the office, and units near the end of their warranty remind
-their owners by SMS. Each job reads only what is due through an index and is idempotent:
-running it twice, or on two workers at once, changes nothing the second time.
+their owners by SMS (automated: they go out after the quiet hours, see aftersales.sms). Each
+job reads only what is due through an index and is idempotent: running it twice, or on two
+workers at once, changes nothing the second time.
 """
 
 import logging
@@ -14,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.models import Delivery
 from aftersales.notifications import Row, Text, notify_many, people_with_role, send_sms
 from aftersales.roles import Role
 
@@ -49,6 +51,7 @@ def run_due_plans(today=None):
             for _receiver, result in plan_due.send(MaintenancePlan, plan=plan, date=plan.next_date):
                 if result is not None:
                     results.append(result)
+            plan.last_date = plan.next_date
             plan.next_date = plan.following_date()
             plan.save()
     return results
@@ -87,7 +90,10 @@ def remind_renewals(today=None):
 
 
 def remind_warranties(today=None):
-    """Units whose warranty ends within the window: an SMS to the customer's primary contact."""
+    """Units whose warranty ends within the window: an SMS to the customer's primary contact,
+    once per unit and warranty end (the outbox row's key says it was written). The messages are
+    automated: written in quiet hours (the job runs at 06:05), they go out when those end.
+    Returns how many were written by this run."""
     today = today or timezone.localdate()
     units = list(
         Equipment.objects.filter(
@@ -95,6 +101,14 @@ def remind_warranties(today=None):
             warranty_end__lte=today + timedelta(days=settings.WARRANTY_REMINDER_DAYS),
         ).select_related("product_model", "customer")
     )
+    keys = {unit.pk: f"warranty:{unit.pk}:{unit.warranty_end}" for unit in units}
+    # Reminded on an earlier day (the key leads the outbox's unique index).
+    written = set(
+        Delivery.objects.filter(channel=Delivery.Channel.SMS, key__in=keys.values()).values_list(
+            "key", flat=True
+        )
+    )
+    units = [unit for unit in units if keys[unit.pk] not in written]
     contacts = {
         c.customer_id: c
         for c in Contact.objects.filter(
@@ -117,7 +131,8 @@ def remind_warranties(today=None):
                 "serial": unit.serial_no,
                 "end": unit.warranty_end,
             },
-            key=f"warranty:{unit.pk}:{unit.warranty_end}",
+            key=keys[unit.pk],
+            automated=True,
         )
         sent += 1
     return sent

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import office
+from .views import office, plans
 
 app_name = "customers"
 urlpatterns = [
@@ -24,5 +24,16 @@ urlpatterns = [
     path("transfer/jobs/<int:pk>/", office.import_job, name="import_job"),
     path("transfer/jobs/<int:pk>/status/", office.import_job_status, name="import_job_status"),
     path("transfer/jobs/<int:pk>/confirm/", office.import_job_confirm, name="import_job_confirm"),
-    path("transfer/export/<str:kind>.<str:fmt>", office.export, name="export"),
+    path("transfer/jobs/<int:pk>/retry/", office.import_job_retry, name="import_job_retry"),
+    path("transfer/exports/", office.export_page, name="exports"),
+    path("transfer/exports/<int:pk>/", office.export_job, name="export_job"),
+    path("transfer/exports/<int:pk>/status/", office.export_job_status, name="export_job_status"),
+    path("transfer/exports/<int:pk>/download/", office.export_download, name="export_download"),
+    # Maintenance plans (customers.views.plans).
+    path("plans/", plans.PlanListView.as_view(), name="plan_list"),
+    path("plans/<int:pk>/", plans.plan_detail, name="plan_detail"),
+    path("plans/<int:pk>/edit/", plans.plan_edit, name="plan_edit"),
+    path("plans/<int:pk>/deactivate/", plans.plan_deactivate, name="plan_deactivate"),
+    path("plans/<int:pk>/activate/", plans.plan_activate, name="plan_activate"),
+    path("<int:customer_pk>/plans/new/", plans.plan_create, name="plan_create"),
 ]

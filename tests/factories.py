@@ -19,6 +19,7 @@ from customers.models import (
     Contact,
     Customer,
     Equipment,
+    MaintenancePlan,
     Priority,
     ProductModel,
     ServiceAgreement,
@@ -315,16 +316,41 @@ class SlaTargetFactory(DjangoModelFactory):
     resolution_minutes = 1440
 
 
+class MaintenancePlanFactory(DjangoModelFactory):
+    """A quarterly maintenance plan on a unit, next due in 20 days, carried out by a service
+    point; `equipment=None, agreement=...` makes it an agreement's."""
+
+    class Meta:
+        model = MaintenancePlan
+
+    name = factory.Sequence(lambda n: f"季度保养 {n}")
+    kind = MaintenancePlan.Kind.MAINTENANCE
+    equipment = factory.SubFactory(EquipmentFactory)
+    agreement = None
+    interval_months = 3
+    next_date = factory.LazyFunction(lambda: _today() + timedelta(days=20))
+    lead_days = 7
+    service_point = factory.SubFactory(ServicePointFactory)
+
+
 # --- Service requests ----------------------------------------------------------------------------
 
 
 class ProblemTypeFactory(DjangoModelFactory):
+    """A problem type; `product_lines=[line, ...]` limits it to those lines (none: every line)."""
+
     class Meta:
         model = "tickets.ProblemType"
         django_get_or_create = ("code",)
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"P{n:03d}")
     name = factory.Sequence(lambda n: f"故障类型{n}")
+
+    @factory.post_generation
+    def product_lines(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.product_lines.set(extracted)
 
 
 def enter_ticket(actor, **fields):
@@ -336,6 +362,27 @@ def enter_ticket(actor, **fields):
         fields["customer"] = CustomerFactory()
     fields.setdefault("description", "设备不制冷，显示故障代码 E4")
     return enter(Ticket(**fields), actor)
+
+
+def queued_tickets(n, state, dispatcher, **fields):
+    """The numbers of `n` tickets entered, then put in `state` directly (for the pages that only
+    list them: no visits, no log rows), in their queue's order: the longest waiting first."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tickets.models import State, Ticket
+
+    stamp = {State.LOCKED: "locked_at", State.CLOSED: "closed_at", State.PROCESSED: "processed_at"}
+    start = timezone.now() - timedelta(days=2)
+    numbers = []
+    for i in range(n):
+        ticket = enter_ticket(dispatcher, **fields)
+        Ticket.objects.filter(pk=ticket.pk).update(
+            state=state, **{stamp[state]: start + timedelta(minutes=i)}
+        )
+        numbers.append(ticket.number)
+    return numbers
 
 
 def ticket_in_state(state, *, dispatcher, engineer, **fields):

@@ -23,6 +23,8 @@ CONFIG_VARIABLES = {
     "VAR_DIR",
     "TIME_ZONE",
     "EMAIL_URL",
+    "SITE_URL",
+    "TRUSTED_PROXY_COUNT",
 }
 
 

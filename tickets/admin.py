@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import (
     PartLine,
@@ -118,10 +119,18 @@ class VisitAdmin(ReadOnly, admin.ModelAdmin):
 
 @admin.register(ProblemType)
 class ProblemTypeAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "active", "ticket_count"]
-    list_filter = ["active"]
+    list_display = ["code", "name", "lines", "active", "ticket_count"]
+    list_filter = ["active", "product_lines"]
     search_fields = ["code", "name"]
     readonly_fields = ["ticket_count"]
+    filter_horizontal = ["product_lines"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("product_lines")
+
+    @admin.display(description=_("product lines"))
+    def lines(self, obj):
+        return ", ".join(str(line) for line in obj.product_lines.all()) or _("All")
 
 
 @admin.register(Revisit)

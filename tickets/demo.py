@@ -33,25 +33,26 @@ from django.utils import timezone
 from aftersales.deadlines import statutory_calendar
 from aftersales.demo import SummaryRow
 from aftersales.lib.business_time import working_time_between
-from aftersales.models import Delivery, EngineerProfile, Notification, User
+from aftersales.models import Delivery, EngineerProfile, Notification, ProductLine, User
 from aftersales.roles import Role
 from customers.models import Customer, Equipment, Priority, ServiceAgreement
 
 from . import services, sla, timers
 from .models import Channel, ChargeType, ProblemType, Revisit, ServiceType, State, Ticket
 
+# (code, name, the product lines it applies to: aftersales.demo.PRODUCT_LINES; none: every line)
 PROBLEM_TYPES = [
-    ("NOCOOL", "不制冷 / 不制热"),
-    ("LEAK", "漏水"),
-    ("NOISE", "异响 / 振动"),
-    ("NOSTART", "无法启动"),
-    ("ERRCODE", "显示故障代码"),
-    ("FILTER", "滤芯到期 / 水质异常"),
-    ("TRAPPED", "电梯困人"),
-    ("DOOR", "门机故障"),
-    ("ALARM", "控制系统报警"),
-    ("INSTALL", "新机安装"),
-    ("OTHER", "其他"),
+    ("NOCOOL", "不制冷 / 不制热", ["AC"]),
+    ("LEAK", "漏水", ["WP", "AC"]),
+    ("NOISE", "异响 / 振动", []),
+    ("NOSTART", "无法启动", []),
+    ("ERRCODE", "显示故障代码", []),
+    ("FILTER", "滤芯到期 / 水质异常", ["WP"]),
+    ("TRAPPED", "电梯困人", ["EL"]),
+    ("DOOR", "门机故障", ["EL"]),
+    ("ALARM", "控制系统报警", ["EL", "IND", "MED"]),
+    ("INSTALL", "新机安装", []),
+    ("OTHER", "其他", []),
 ]
 DESCRIPTIONS = [
     "空调开机后不制冷，室外机不转，显示 E4。",
@@ -108,9 +109,12 @@ def seed(out):
     """Write the missing problem types, and the demo history while there are no requests;
     return the summary rows (`out` is not written to: the command prints the summary)."""
     problem_types = 0
-    for code, name in PROBLEM_TYPES:
-        _obj, new = ProblemType.objects.get_or_create(code=code, defaults={"name": name})
+    lines = {line.code: line for line in ProductLine.objects.all()}
+    for code, name, line_codes in PROBLEM_TYPES:
+        problem, new = ProblemType.objects.get_or_create(code=code, defaults={"name": name})
         problem_types += new
+        if new:
+            problem.product_lines.set([lines[c] for c in line_codes if c in lines])
     tickets = 0 if Ticket.objects.exists() else _History(timezone.now()).run()
     first = Ticket.objects.aggregate(first=Min("created_at"))["first"]
     since = f"since {timezone.localdate(first):%Y-%m-%d}" if first else ""
@@ -204,7 +208,7 @@ class _History:
             ).select_related("region")
         )
         customers.sort(key=lambda c: c.code)
-        problems = list(ProblemType.objects.order_by("code"))
+        problems = list(ProblemType.objects.prefetch_related("product_lines").order_by("code"))
         stories = []
         for final, count, window in PLAN:
             for index, entered in enumerate(self._entry_times(count, window)):
@@ -338,7 +342,7 @@ class _Story:
         self.service_type = rng.choice(
             [ServiceType.REPAIR] * 6 + [ServiceType.MAINTENANCE, ServiceType.INSPECTION]
         )
-        self.problem = rng.choice(problems)
+        self.problem = rng.choice(_fitting(problems, self.unit))
         self.priority = rng.choice(
             [Priority.URGENT] + [Priority.HIGH] * 2 + [Priority.NORMAL] * 5 + [Priority.LOW]
         )
@@ -594,3 +598,15 @@ class _Story:
             score=self.rng.choice([3, 4, 4, 5, 5, 5]),
             comment=self.rng.choice(REVISIT_COMMENTS),
         )
+
+
+def _fitting(problems, unit):
+    """The problem types a unit of this one's product line may have (all of them: no unit)."""
+    if unit is None:
+        return problems
+    fitting = []
+    for problem in problems:
+        lines = {line.pk for line in problem.product_lines.all()}
+        if not lines or unit.product_model.line_id in lines:
+            fitting.append(problem)
+    return fitting

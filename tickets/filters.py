@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.caching import per_language, remembered
+from aftersales.lib.phones import phone_search
 from aftersales.models import ServicePoint, User
 from aftersales.roles import Role
 from customers.models import Customer, Equipment, Priority
@@ -53,16 +54,20 @@ SEARCH_MAX_IDS = 5000
 
 
 def search_tickets(qs, text):
-    """Number, customer (name, code, phone), contact phone or the unit's serial number.
+    """Number, customer (name, code, phone, a contact's name or mobile), the contact's phone or
+    name as entered, or the unit's serial number.
 
     Customers and units are looked up first, each on its own index: in one OR across the joined
     tables the database would read every ticket. The indexes on the customer and unit columns
-    are PostgreSQL's (tickets migration 0003): a trigram index for the name's substring search,
-    expression indexes for the case-insensitive code and serial number.
+    are PostgreSQL's (tickets migration 0003, customers 0009): trigram indexes for the substring
+    searches of names and phone numbers, expression indexes for the case-insensitive code and
+    serial number.
 
     Where the database allows (PostgreSQL), the result is a `TicketSearch`: each way of matching
     reads its own index in the list's order, so a page costs the same whether a phone number
-    has ten tickets or ten thousand. Elsewhere it is one query with an OR.
+    has ten tickets or ten thousand. A part of a number is the exception: its trigram index
+    finds the matches in no order, and they are sorted (four digits are in about one number in
+    a thousand). Elsewhere it is one query with an OR.
     """
     text = (text or "").strip()
     if not text:
@@ -74,14 +79,17 @@ def search_tickets(qs, text):
 
 
 def _search_criteria(text):
-    customers = (
-        Customer.objects.filter(Q(name__icontains=text) | Q(code__iexact=text) | Q(phone=text))
-        .order_by()
-        .values_list("pk", flat=True)
-    )
+    # Customers by name, code, phone or a contact's name or mobile (Customer.objects.matching).
+    customers = Customer.objects.matching(text)
     units = Equipment.objects.filter(serial_no__iexact=text).order_by().values_list("pk", flat=True)
     # Numbers are generated upper-case (SR20261122-0001): the unique index answers.
-    criteria = [Q(number=text.upper()), Q(contact_phone=text)]
+    criteria = [Q(number=text.upper())]
+    # The contact's phone in any spelling, whole or a part of at least four digits
+    # (aftersales.lib.phones); any other text may be the contact's name as entered, compared
+    # whole: ticket_contact_name_created reads a name's tickets newest first (a part of a
+    # two-character name could use no index).
+    phone = phone_search("contact_phone_digits", text)
+    criteria.append(phone or Q(contact_name__iexact=text))
     for field, pks in (("equipment", units), ("customer", customers)):
         found = list(pks[: SEARCH_MAX_IDS + 1])
         if len(found) > SEARCH_MAX_IDS:
@@ -93,8 +101,9 @@ def _search_criteria(text):
 
 class TicketSearch:
     """The tickets of `base` (filtered and ordered) that match any of `criteria`, read as a
-    union: each criterion's matches come from its own index (ticket_phone_created,
-    ticket_unit_created, ticket_customer_created, the number's), newest first, no more of them
+    union: each criterion's matches come from its own index (ticket_phone_digits_created or
+    ticket_contact_name_created, ticket_unit_created, ticket_customer_created, the number's;
+    ticket_phone_digits_trgm for a part of a number), newest first, no more of them
     than the page needs. One OR instead makes PostgreSQL read every match to sort them, or
     walk the newest tickets of the whole table until it has found a page.
 
@@ -249,3 +258,17 @@ class TicketFilter(django_filters.FilterSet):
 
 def _day_start(day):
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class RevisitFilter(django_filters.FilterSet):
+    """The revisit queue's search box: the desk's search (`search_tickets`: number, customer,
+    phone …) over the tickets waiting for their call, in the queue's order."""
+
+    q = django_filters.CharFilter(label=_("Search"))
+
+    class Meta:
+        model = Ticket
+        fields = []
+
+    def filter_queryset(self, queryset):
+        return search_tickets(queryset, self.form.cleaned_data.get("q"))

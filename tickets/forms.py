@@ -49,8 +49,8 @@ class TicketForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.customer = customer
         self.fields["contact"].queryset = customer.contacts.all()
-        self.fields["equipment"].queryset = customer.equipment.select_related("product_model")
-        self.fields["problem_type"].queryset = ProblemType.objects.filter(active=True)
+        self.fields["equipment"].queryset = customer.equipment.select_related("product_model__line")
+        self._offer_problem_types()
         # A rushed entry must not become a repair (or an installation) by default: choose one.
         service_type = self.fields["service_type"]
         service_type.choices = [("", _("Choose the service type"))] + list(ServiceType.choices)
@@ -61,6 +61,30 @@ class TicketForm(forms.ModelForm):
         if not self.is_bound:
             self.initial.setdefault("contact", primary.pk if primary else None)
             self.initial.setdefault("address", customer.address)
+
+    def _offer_problem_types(self):
+        """Offer the problem types of the chosen unit's product line and the general ones.
+
+        Any active type may be posted (the page may be older than the unit's choice): clean()
+        refuses one that does not fit the unit, with a message that says so.
+        """
+        field = self.fields["problem_type"]
+        field.queryset = ProblemType.objects.filter(active=True)
+        self.unit = self._chosen_unit()
+        if self.unit is None:
+            return
+        line = self.unit.product_model.line
+        offered = field.queryset.for_line(line.pk)
+        field.widget.choices = [("", field.empty_label)] + [(p.pk, str(p)) for p in offered]
+        field.help_text = _("Those of %(line)s equipment, and the general ones.") % {"line": line}
+
+    def _chosen_unit(self):
+        """The unit the form is filled for (posted, or given as the initial one), or None."""
+        field = self.fields["equipment"]
+        try:
+            return field.clean(self["equipment"].value())
+        except forms.ValidationError:
+            return None
 
     # Free texts are bounded (the columns are not) and lose bidirectional control characters.
     TEXT_LIMITS = {"description": 2000, "analysis": 2000, "contact_name": 50, "address": 200}
@@ -111,6 +135,16 @@ class TicketForm(forms.ModelForm):
         unit = data.get("equipment")
         if unit:
             self.instance.product_id = unit.product_model_id
+        problem = data.get("problem_type")
+        if unit and problem and not problem.applies_to(unit.product_model.line_id):
+            self.add_error(
+                "problem_type",
+                _(
+                    "“%(problem)s” is not a problem of %(line)s equipment: choose one offered "
+                    "for this unit."
+                )
+                % {"problem": problem, "line": unit.product_model.line},
+            )
         return data
 
 
@@ -217,4 +251,13 @@ class EntryStartForm(ParamsForm):
 
     customer = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     equipment = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    # The problem type chosen so far, kept when the unit changes (if the new unit has it).
+    problem_type = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     q = forms.CharField(required=False, max_length=100)
+
+
+class ManagerQueuesForm(ParamsForm):
+    """The service manager's queues: each list's page number (anything else: the first page)."""
+
+    locked_page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)
+    closed_page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)

@@ -291,6 +291,9 @@ def enter_plan_ticket(plan, date):
         % {"kind": plan.get_kind_display(), "date": date, "plan": plan.name},
         plan=plan,
         plan_date=date,
+        # The branch the plan names (the desk's service point filter finds the request there
+        # before anyone is assigned; the assignment sets the engineer's own).
+        service_point_id=plan.service_point_id,
     )
     return enter_ticket(ticket, None)
 
@@ -440,25 +443,27 @@ def replan_agreement(agreement_id, actor_id=None):
     the old times back) and a "replan" transition row by the agreement's editor (`actor_id`;
     None: the system). So running it twice changes nothing the second time.
     """
+    return _replan("replan", {"agreement_id": agreement_id}, actor_id)
+
+
+def replan_calendar(calendar_id, actor_id=None):
+    """Re-plan the SLA clocks of the open requests counting in an edited business calendar (its
+    hours, holidays or make-up days), as `replan_agreement` does; the log rows say
+    "replan_calendar"."""
+    return _replan("replan_calendar", {"calendar_id": calendar_id}, actor_id)
+
+
+def _replan(action, under, actor_id):
     fields = [*sla.CLOCK.planned_fields(), "agreement_id", "calendar_id"]
     actor = User.objects.filter(pk=actor_id).first() if actor_id else None
-    ids = (
-        Ticket.objects.open()
-        .filter(agreement_id=agreement_id)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    data = {key.removesuffix("_id"): value for key, value in under.items()}
+    ids = Ticket.objects.open().filter(**under).order_by("pk").values_list("pk", flat=True)
     changed = 0
     for pk in list(ids):
         with transaction.atomic():
-            locked = (
-                Ticket.objects.open()
-                .select_for_update()
-                .filter(pk=pk, agreement_id=agreement_id)
-                .first()
-            )
+            locked = Ticket.objects.open().select_for_update().filter(pk=pk, **under).first()
             if locked is None:
-                continue  # finished or moved to another agreement in between
+                continue  # finished or moved to another agreement (calendar) in between
             before = [getattr(locked, field) for field in fields]
             sla.plan(locked)
             if [getattr(locked, field) for field in fields] == before:
@@ -466,7 +471,7 @@ def replan_agreement(agreement_id, actor_id=None):
             # The row is locked until commit, so a plain increment is safe.
             locked.version += 1
             locked.save()
-            _log(locked, "replan", actor, source=locked.state, data={"agreement": agreement_id})
+            _log(locked, action, actor, source=locked.state, data=data)
             changed += 1
     return changed
 

@@ -4,6 +4,7 @@
   through PEOPLE_CACHES in plugin.py).
 - A maintenance plan of `customers` falls due: its work becomes a service request.
 - An agreement's SLA terms changed: its open requests are re-planned after the commit.
+- A business calendar changed: the open requests counting in it are re-planned likewise.
 
 It also adds its parts to the customers app's pages (customers.slots): the customer's service
 requests on the customer 360° page, "New service request" on a unit's page.
@@ -17,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from aftersales.caching import forget
 from aftersales.queue import publish
 from aftersales.registry import Link, Panel
+from aftersales.signals import calendar_changed
 from customers.signals import agreement_terms_changed, plan_due
 from customers.slots import customer_panels, equipment_actions, equipment_panels
 
@@ -43,6 +45,17 @@ def _agreement_terms_changed(sender, agreement_id, actor_id=None, **kwargs):
     def replan():
         if not publish(replan_agreement, agreement_id, actor_id):
             replan_agreement(agreement_id, actor_id)
+
+    transaction.on_commit(replan)
+
+
+def _calendar_changed(sender, calendar_id, actor_id=None, **kwargs):
+    from .tasks import replan_calendar
+
+    # As for an agreement: after the commit, in the worker, or here when the broker refuses it.
+    def replan():
+        if not publish(replan_calendar, calendar_id, actor_id):
+            replan_calendar(calendar_id, actor_id)
 
     transaction.on_commit(replan)
 
@@ -83,6 +96,7 @@ def connect():
     agreement_terms_changed.connect(
         _agreement_terms_changed, dispatch_uid="tickets-replan-agreement"
     )
+    calendar_changed.connect(_calendar_changed, dispatch_uid="tickets-replan-calendar")
     customer_panels.register(CUSTOMER_TICKETS)
     equipment_actions.register(NEW_TICKET_FOR_UNIT)
     equipment_panels.register(UNIT_HISTORY)

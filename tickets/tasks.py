@@ -26,3 +26,16 @@ def every_minute():
 def replan_agreement(agreement_id, actor_id=None):
     """An agreement's SLA terms changed: re-plan its open requests (services.replan_agreement)."""
     return services.replan_agreement(agreement_id, actor_id)
+
+
+@shared_task(
+    name="tickets.replan_calendar",
+    ignore_result=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def replan_calendar(calendar_id, actor_id=None):
+    """A business calendar changed: re-plan the open requests counting in it
+    (services.replan_calendar)."""
+    return services.replan_calendar(calendar_id, actor_id)

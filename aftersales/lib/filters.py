@@ -18,10 +18,11 @@ def style_filter_form(form):
     return form
 
 
-def query_string(request):
-    """The page's GET query without `page`, urlencoded: what the pager's links carry along."""
+def query_string(request, param="page"):
+    """The page's GET query without `param` (the page number), urlencoded: what the pager's
+    links carry along (a page with two lists keeps the other list's page)."""
     query = request.GET.copy()
-    query.pop("page", None)
+    query.pop(param, None)
     return query.urlencode()
 
 

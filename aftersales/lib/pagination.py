@@ -26,3 +26,17 @@ class CappedPaginator(Paginator):
     @property
     def capped(self):
         return self.count > self.CAP
+
+
+class CountedPaginator(Paginator):
+    """Pages through a list whose length is already known (a counter kept in the cache, say):
+    no COUNT query at all. A count a little off (a row just added or gone) only moves the last
+    page's end; `get_page` still answers every page number with a page."""
+
+    def __init__(self, object_list, per_page, *, count, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self._count = count
+
+    @property
+    def count(self):
+        return self._count

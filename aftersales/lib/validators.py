@@ -27,8 +27,9 @@ def validate_cn_mobile(value):
         )
 
 
-# A phone a person can dial: digits with the usual separators, an optional + and extension.
-_PHONE = re.compile(r"^\+?[\d\s\-()]{5,20}(?:[#转]\d{1,6})?$")
+# A phone a person can dial: digits with the usual separators, an optional + and extension
+# ("0571-8888 8888 转 123").
+_PHONE = re.compile(r"^\+?[\d\s\-()]{5,20}(?:[#转]\s*\d{1,6})?$")
 # Bidirectional overrides and isolates: they make text display in another order than it reads
 # (a "spoofed" phone number or name); nothing in this product's texts needs them.
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")

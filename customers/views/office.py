@@ -9,19 +9,22 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 
 from aftersales.access import PermissionMixin
 from aftersales.lib.filters import FilteredListMixin
+from aftersales.lib.private_media import private_file_response
 from aftersales.lib.qr import qr_png, qr_svg
 from aftersales.models import ProductLine
 
-from .. import services
+from .. import exports, services
 from ..access import (
     visible_agreement,
     visible_customer,
     visible_equipment,
+    visible_export_job,
     visible_import_job,
 )
 from ..filters import AgreementFilter, CustomerFilter, EquipmentFilter
@@ -30,12 +33,14 @@ from ..forms import (
     ContactFormSetFactory,
     CustomerForm,
     EquipmentForm,
+    ExportForm,
     ImportForm,
     SlaTargetFormSetFactory,
 )
 from ..models import (
     Customer,
     Equipment,
+    ExportJob,
     ImportJob,
     ProductModel,
     ServiceAgreement,
@@ -323,6 +328,7 @@ def _transfer_page(request, form, report=None):
             "kinds": _kinds(),
             "kind_labels": dict(_kinds()),
             "jobs": ImportJob.objects.filter(user=request.user)[:5],
+            "export_jobs": ExportJob.objects.filter(user=request.user)[:5],
             "background_rows": settings.IMPORT_BACKGROUND_ROWS,
         },
     )
@@ -399,10 +405,16 @@ def import_job(request, pk):
     """A background import: progress while a worker runs, then the report, confirm, result."""
     job = visible_import_job(request.user, pk)
     report = services.ImportReport.from_dict(job.report) if job.report else None
+    failed = job.state == ImportJob.State.FAILED
     return render(
         request,
         "customers/import_job.html",
-        {"job": job, "report": report, "kind_labels": dict(_kinds())},
+        {
+            "job": job,
+            "report": report,
+            "kind_labels": dict(_kinds()),
+            "can_retry": failed and services.can_retry_import_job(job),
+        },
     )
 
 
@@ -437,13 +449,85 @@ def import_job_confirm(request, pk):
     return redirect(job)
 
 
+@require_POST
+@login_required
+@permission_required("customers.import_masterdata", raise_exception=True)
+def import_job_retry(request, pk):
+    """Run a failed job again with the file it kept (its uploader or an administrator)."""
+    job = visible_import_job(request.user, pk)
+    if services.retry_import_job(job):
+        messages.success(
+            request, _("The file is being checked again; this page shows the progress.")
+        )
+    elif job.state == ImportJob.State.FAILED:
+        messages.error(request, _("The uploaded file is no longer kept; upload it again."))
+    else:
+        messages.error(request, _("Only a failed import can be run again."))
+    return redirect(job)
+
+
 @login_required
 @permission_required("customers.export_masterdata", raise_exception=True)
-def export(request, kind, fmt):
-    if kind not in RESOURCES or fmt not in ("xlsx", "csv"):
+def export_page(request):
+    """The export buttons and the person's recent exports; a POST asks for an export, which a
+    worker writes (customers.exports) while the job page shows the progress."""
+    if request.method == "POST":
+        form = ExportForm(request.POST, kinds=_kinds())
+        if not form.is_valid():
+            messages.error(request, _("Choose the data and the format to export."))
+            return redirect("customers:exports")
+        job = exports.start_export_job(
+            request.user, form.cleaned_data["kind"], form.cleaned_data["format"]
+        )
+        # Queued once the job is saved (no transaction is open here): told at once when the
+        # broker refused it.
+        job.refresh_from_db(fields=["state", "error"])
+        if job.state == ExportJob.State.FAILED:
+            messages.error(request, job.error)
+        else:
+            messages.success(request, _("The export has started; this page shows its progress."))
+        return redirect(job)
+    return render(
+        request,
+        "customers/exports.html",
+        {"kinds": _kinds(), "export_jobs": ExportJob.objects.filter(user=request.user)[:10]},
+    )
+
+
+@login_required
+@permission_required("customers.export_masterdata", raise_exception=True)
+def export_job(request, pk):
+    """A background export: progress while a worker writes the file, then the download."""
+    return render(
+        request, "customers/export_job.html", {"job": visible_export_job(request.user, pk)}
+    )
+
+
+@login_required
+@permission_required("customers.export_masterdata", raise_exception=True)
+def export_job_status(request, pk):
+    """What the job page polls (static/js/import_job.js) to move its progress bar."""
+    job = visible_export_job(request.user, pk)
+    return JsonResponse(
+        {
+            "state": job.state,
+            "label": job.get_state_display(),
+            "running": job.is_running,
+            "done": job.rows_done,
+            "total": job.total_rows,
+            "percent": job.percent,
+        }
+    )
+
+
+@login_required
+@permission_required("customers.export_masterdata", raise_exception=True)
+@cache_control(private=True, no_store=True)
+def export_download(request, pk):
+    """The exported file, to the person who asked for it (or an administrator) only."""
+    job = visible_export_job(request.user, pk)
+    if job.state != ExportJob.State.DONE or not exports.is_export_file(job.file_path):
         raise Http404
-    data, content_type = services.export_masterdata(kind, fmt, request.user)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{kind}-{stamp}.{fmt}"'
-    return response
+    return private_file_response(
+        job.file_path, download_as=job.file_name, content_type=exports.CONTENT_TYPES[job.format]
+    )

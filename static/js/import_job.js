@@ -1,14 +1,16 @@
 /*
- * Import job page (templates/customers/import_job.html): while a worker checks or imports the
- * file, poll the job's status and move the progress bar. When the worker has finished a step,
- * reload: the server then renders the report, the confirm button or the result.
+ * Import and export job pages (templates/customers/import_job.html, export_job.html): while a
+ * worker checks or imports the file, or writes the export, poll the job's status and move the
+ * progress bar. When the worker has finished a step, reload: the server then renders the
+ * report, the confirm button, the result or the download link.
  *
- *   #import-progress[data-status-url]   the box; the URL answers JSON (views.import_job_status)
+ *   #import-progress[data-status-url]   the box (#export-progress on the export page); the URL
+ *                                       answers JSON (views.import_job_status, export_job_status)
  *   [data-progress-bar]                 a <progress> element (no inline style: the CSP);
  *                                       without a value (nothing done yet) it shows activity
  *   [data-progress-text]                "done / total"
  *   [data-progress-label]               the state, translated by the server
- *   #import-job-state .status-badge     the state badge, likewise
+ *   #import-job-state .status-badge     the state badge, likewise (#export-job-state)
  */
 (function () {
   "use strict";
@@ -16,7 +18,8 @@
   var INTERVAL = 1000;
   var RETRY = 5000;
 
-  var box = document.getElementById("import-progress");
+  var box =
+    document.getElementById("import-progress") || document.getElementById("export-progress");
   if (!box) {
     return;
   }
@@ -24,7 +27,9 @@
   var bar = box.querySelector("[data-progress-bar]");
   var text = box.querySelector("[data-progress-text]");
   var label = box.querySelector("[data-progress-label]");
-  var badge = document.querySelector("#import-job-state .status-badge");
+  var badge = document.querySelector(
+    "#import-job-state .status-badge, #export-job-state .status-badge"
+  );
 
   function show(status) {
     if (status.total > 0 && status.done > 0) {

@@ -1,3 +1,4 @@
+import pytest
 from django.urls import reverse
 
 
@@ -22,3 +23,25 @@ def test_whoami_names_the_user_with_the_session_and_user_queries_only(
         response = dispatcher_client.get(reverse("whoami"))
     assert response.status_code == 200
     assert response.content.decode() == dispatcher.username
+
+
+def test_the_media_folder_is_not_served_even_in_debug(settings):
+    """Imported and exported files live under MEDIA_ROOT with guessable folders: only their own
+    access-checked views may answer for them, in development too."""
+    import importlib
+
+    from django.urls import Resolver404, clear_url_caches, resolve
+
+    from aftersales import urls
+
+    settings.DEBUG = True
+    try:
+        importlib.reload(urls)
+        clear_url_caches()
+        for path in ("/media/exports/a.csv", "/media/imports/a.xlsx"):
+            with pytest.raises(Resolver404):
+                resolve(path, urlconf=urls)
+    finally:
+        settings.DEBUG = False
+        importlib.reload(urls)
+        clear_url_caches()

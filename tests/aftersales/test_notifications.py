@@ -627,7 +627,9 @@ def test_the_bell_costs_one_query_whatever_the_count(
 ):
     # The status page shows the bell twice (phone bar, desk topbar); it is counted once.
     make_notifications(administrator, unread)
-    baseline = 6  # session, user, groups, permissions ×2 (navigation), heartbeats
+    # session, user, groups, permissions ×2 (navigation), heartbeats, business calendars and
+    # their users (agreements) for the calendar warnings
+    baseline = 8
     with django_assert_num_queries(baseline + 1):
         response = administrator_client.get(reverse("org:status"))
     assert response.content.decode().count('class="app-bell ') == 2

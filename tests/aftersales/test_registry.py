@@ -28,7 +28,10 @@ def labels(*names):
 
 def test_roles_get_exactly_the_permissions_the_apps_declare():
     assert permissions_of(Role.ENGINEER) == labels(
-        "aftersales.view_productline", "customers.view_productmodel", "tickets.work_ticket"
+        "aftersales.view_productline",
+        "customers.view_productmodel",
+        "customers.view_maintenanceplan",
+        "tickets.work_ticket",
     )
     assert permissions_of(Role.REVISIT_AGENT) == labels(
         "aftersales.view_productline",

@@ -111,6 +111,23 @@ def test_seed_creates_one_login_per_role_with_the_demo_password(seeded):
     assert {role.value for role in DEMO_LOGINS.values()} == set(Role.values)
 
 
+def test_seed_gives_problem_types_their_product_lines(seeded):
+    from tickets.models import ProblemType, Ticket
+
+    def lines(code):
+        return set(ProblemType.objects.get(code=code).product_lines.values_list("code", flat=True))
+
+    assert lines("TRAPPED") == {"EL"}  # 电梯困人: elevators only
+    assert lines("FILTER") == {"WP"}
+    assert lines("ALARM") == {"EL", "IND", "MED"}
+    assert lines("NOSTART") == set()  # every line
+    tickets = Ticket.objects.exclude(equipment=None).exclude(problem_type=None)
+    tickets = tickets.select_related("problem_type", "equipment__product_model")
+    assert tickets.count() > 50
+    for ticket in tickets:
+        assert ticket.problem_type.applies_to(ticket.equipment.product_model.line_id), ticket
+
+
 def test_seed_twice_changes_nothing(seeded):
     before = table_counts()
     out = StringIO()

@@ -1,5 +1,6 @@
 """The hourly cleanup of import jobs (customers.expire_import_jobs): a job whose worker died
-fails with the reason; a checked file nobody confirmed is deleted and its job expires."""
+fails with the reason (its file kept for a while, to run it again); a checked file nobody
+confirmed is deleted and its job expires."""
 
 import os
 from datetime import timedelta
@@ -52,7 +53,7 @@ def cleanup():
     return tasks.expire_import_jobs()
 
 
-def test_job_whose_worker_died_fails_with_the_reason_and_its_file_goes(client):
+def test_job_whose_worker_died_fails_with_the_reason_and_keeps_its_file(client):
     job = new_job(client)
     ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.CHECKING, rows_done=2)
     age(job, minutes=31)
@@ -61,7 +62,7 @@ def test_job_whose_worker_died_fails_with_the_reason_and_its_file_goes(client):
     job.refresh_from_db()
     assert job.state == ImportJob.State.FAILED and job.finished_at is not None
     assert job.error.startswith("处理已中断：30 分钟没有进展")
-    assert not default_storage.exists(job.file_path)
+    assert default_storage.exists(job.file_path)  # to run the job again (test_import_retry)
     page = client.get(job.get_absolute_url()).content.decode()
     assert 'id="import-failed"' in page and "30 分钟没有进展" in page
     assert "import_job.js" not in page  # nothing left to poll

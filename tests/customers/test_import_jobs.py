@@ -272,7 +272,7 @@ def test_a_rule_across_chunks_is_enforced_when_importing(hangzhou, monkeypatch):
     report = services.commit_import("contacts", "contacts.csv", path)
     assert [p.line for p in report.problems] == [4]
     title = str(Contact._meta.get_field("is_primary").verbose_name)
-    assert report.problems[0].messages[0].startswith(title + ": ")
+    assert report.problems[0].messages[0].startswith(title + "：")
     assert not Contact.objects.exists()
 
 

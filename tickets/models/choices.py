@@ -28,8 +28,10 @@ OPEN_STATES = [
     State.LOCKED,
 ]
 FINISHED_STATES = [State.CLOSED, State.VERIFIED, State.CANCELLED]
-# The cache entry of the desk's queue counts (tickets.views.desk); every state change forgets it.
-QUEUE_COUNTS = "queue-counts"
+# The cache entry of the queue counts (the desk's open states, the manager's closed ones awaiting
+# verification: tickets.views.desk); every state change forgets it. (Not "queue-counts": that
+# entry had no closed count.)
+QUEUE_COUNTS = "state-counts"
 # The colour of each state's badge (see .status-badge in css/app.css).
 STATE_TONES = {
     State.PENDING_ASSIGNMENT: "warning",

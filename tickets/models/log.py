@@ -29,6 +29,7 @@ ACTION_LABELS = {
     "revisit_attempt": _("Revisit: customer not reached"),
     "change_priority": _("Priority changed"),
     "replan": _("SLA due times re-planned after an agreement change"),
+    "replan_calendar": _("SLA due times re-planned after a business calendar change"),
     "verify": _("Verified"),
     "send_back": _("Sent back for correction"),
     "correct": _("Corrected by the engineer"),

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from aftersales.lib.choices import ChoiceLabels
+from aftersales.lib.phones import PhoneDigitsField
 from aftersales.models import new_token
 from customers.models import Priority
 
@@ -30,13 +31,35 @@ from .choices import (
 )
 
 
+class ProblemTypeQuerySet(models.QuerySet):
+    def for_line(self, line_id):
+        """The problem types offered for a unit of this product line: the line's own and the
+        general ones (no line). Every problem type when the line is not known (no unit)."""
+        if line_id is None:
+            return self
+        # One row per type: the general ones join no line, the others only `line_id`'s row.
+        return self.filter(Q(product_lines=None) | Q(product_lines=line_id))
+
+
 class ProblemType(models.Model):
-    """A managed list of problem types (问题类型); each counts the requests entered for it."""
+    """A managed list of problem types (问题类型); each counts the requests entered for it.
+
+    A problem type applies to the product lines it names (电梯困人: elevators only), or to
+    every line when it names none (无法启动); the entry form offers a unit only its line's."""
 
     code = models.CharField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=60, unique=True)
+    product_lines = models.ManyToManyField(
+        "aftersales.ProductLine",
+        verbose_name=_("product lines"),
+        blank=True,
+        related_name="problem_types",
+        help_text=_("Offered only for units of these lines; none chosen: for every line."),
+    )
     active = models.BooleanField(_("active"), default=True)
     ticket_count = models.PositiveIntegerField(_("service requests"), default=0, editable=False)
+
+    objects = ProblemTypeQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
@@ -45,6 +68,11 @@ class ProblemType(models.Model):
 
     def __str__(self):
         return self.name
+
+    def applies_to(self, line_id):
+        """Whether a unit of this product line may have this problem (one query)."""
+        lines = set(self.product_lines.values_list("pk", flat=True))
+        return not lines or line_id in lines
 
 
 class TicketQuerySet(models.QuerySet):
@@ -107,7 +135,10 @@ class Ticket(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
     )
     # What the engineer calls and where they go, as entered (contacts and addresses change).
     contact_name = models.CharField(_("contact name"), max_length=60, blank=True)
-    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True, db_index=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    # What the desk's search compares (aftersales.lib.phones): the number's digits, without
+    # the spaces, dashes, +86 or extension that contact_phone keeps as typed.
+    contact_phone_digits = PhoneDigitsField(source="contact_phone")
     address = models.CharField(_("service address"), max_length=200, blank=True)
     equipment = models.ForeignKey(
         "customers.Equipment",

@@ -21,24 +21,24 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django.views.generic import ListView
 from django_filters.views import FilterView
 
 from aftersales.access import PermissionMixin
 from aftersales.caching import TIMEOUT, per_language, remembered
 from aftersales.lib.actions import run_action, safe_next
-from aftersales.lib.filters import FilteredListMixin
-from aftersales.lib.pagination import CappedPaginator
+from aftersales.lib.filters import FilteredListMixin, query_string
+from aftersales.lib.pagination import CappedPaginator, CountedPaginator
 from aftersales.lib.qr import qr_svg
 from aftersales.models import User, user_name
 from customers.models import Customer, Equipment, Priority, ServiceAgreement
 
 from .. import services
 from ..access import visible_ticket
-from ..filters import TicketFilter, short_lists
+from ..filters import RevisitFilter, TicketFilter, short_lists
 from ..forms import (
     ActionForm,
     EntryStartForm,
+    ManagerQueuesForm,
     PriorityForm,
     RevisitForm,
     TicketForm,
@@ -195,12 +195,17 @@ def desk_rows(tickets):
     return rows
 
 
+# The states whose tickets are counted for the queues: the open ones (the desk) and the closed
+# ones awaiting verification (the service manager's queue), never the archive.
+COUNTED_STATES = [*OPEN_STATES, State.CLOSED]
+
+
 def _queue_counts():
-    # Open states only: each count reads a slice of the state index, never the archive;
+    # Each count reads a slice of the state index, never the archive (verified, cancelled);
     # COUNT(*) lets PostgreSQL count from the index alone (COUNT(id) reads every row). Kept in
     # the cache until a ticket changes state (tickets.services forgets it on commit).
     return dict(
-        Ticket.objects.filter(state__in=OPEN_STATES)
+        Ticket.objects.filter(state__in=COUNTED_STATES)
         .values_list("state")
         .annotate(n=Count("*"))
         .values_list("state", "n")
@@ -273,6 +278,7 @@ def ticket_create(request):
         {
             "customer": request.GET.get("customer") or request.POST.get("customer"),
             "equipment": request.GET.get("equipment"),
+            "problem_type": request.GET.get("problem_type"),
             "q": request.GET.get("q", ""),
         }
     )
@@ -294,8 +300,11 @@ def ticket_create(request):
         return render(request, "tickets/ticket_pick_customer.html", {"q": q, "found": found})
 
     customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=customer_pk)
-    initial = {"equipment": unit_pk} if unit_pk else {}
+    initial = {"equipment": unit_pk, "problem_type": given.get("problem_type")}
     form = TicketForm(request.POST or None, customer=customer, initial=initial)
+    if request.htmx and request.method == "GET":
+        # The unit changed in the form: its problem types (templates/tickets/ticket_form.html).
+        return render(request, "tickets/ticket_form.html#problem_type", {"form": form})
     if request.method == "POST" and form.is_valid():
         ticket = services.enter_ticket(
             form.save(commit=False),
@@ -592,11 +601,13 @@ def _queue_rows(state, *fields):
     )
 
 
-class RevisitQueueView(PermissionMixin, FilteredListMixin, ListView):
-    """Processed tickets waiting for the revisit call, the longest waiting first."""
+class RevisitQueueView(PermissionMixin, FilteredListMixin, FilterView):
+    """Processed tickets waiting for the revisit call, the longest waiting first; a search box
+    (the desk's search) finds the caller's ticket."""
 
     permission_required = "tickets.revisit_ticket"
     template_name = "tickets/revisit_queue.html"
+    filterset_class = RevisitFilter
     paginator_class = CappedPaginator
 
     def get_queryset(self):
@@ -632,33 +643,50 @@ class RevisitQueueView(PermissionMixin, FilteredListMixin, ListView):
 @login_required
 @permission_required("tickets.supervise_ticket", raise_exception=True)
 def manager_queues(request):
-    """Locked tickets (why, rounds) and closed tickets awaiting verification (核销)."""
-    limit = settings.PAGE_SIZE
-    locked = list(
+    """Locked tickets (why, rounds) and closed tickets awaiting verification (核销), each list
+    with its own pager (?locked_page=, ?closed_page=) and its total from the queue counts kept
+    in the cache (no COUNT over the tickets on each request)."""
+    pages = ManagerQueuesForm(request.GET).values()
+    counts = remembered(QUEUE_COUNTS, _queue_counts)
+    locked = _queue_page(
         _queue_rows(
             State.LOCKED, "locked_at", "state_reason", "unresolved_rounds", "round"
-        ).order_by("locked_at", "id")[: limit + 1]
+        ).order_by("locked_at", "id"),
+        counts.get(State.LOCKED, 0),
+        pages.get("locked_page"),
     )
-    closed = list(
+    closed = _queue_page(
         _queue_rows(State.CLOSED, "closed_at", "correction_requested").order_by(
             "correction_requested", "closed_at", "id"
-        )[: limit + 1]
+        ),
+        counts.get(State.CLOSED, 0),
+        pages.get("closed_page"),
     )
     return render(
         request,
         "tickets/manager_queues.html",
         {
-            "locked": _with_fragments(locked[:limit], "row", "tickets/_locked_row.html"),
-            "locked_more": len(locked) > limit,
+            "locked": _with_fragments(locked.object_list, "row", "tickets/_locked_row.html"),
+            "locked_page": locked,
+            "locked_query": query_string(request, "locked_page"),
             "closed": _with_fragments(
-                closed[:limit], "cells", "tickets/_verify_cells.html", _fetch_last_visits
+                closed.object_list, "cells", "tickets/_verify_cells.html", _fetch_last_visits
             ),
+            "closed_page": closed,
+            "closed_query": query_string(request, "closed_page"),
             "here": request.get_full_path(),
-            "closed_more": len(closed) > limit,
             "verify": services.ACTIONS["verify"],
             "send_back": services.ACTIONS["send_back"],
         },
     )
+
+
+def _queue_page(rows, count, number):
+    """One page (settings.PAGE_SIZE rows) of a queue of `count` tickets; the last page for a
+    number past it."""
+    page = CountedPaginator(rows, settings.PAGE_SIZE, count=count).get_page(number or 1)
+    page.object_list = list(page.object_list)
+    return page
 
 
 # Work order --------------------------------------------------------------
