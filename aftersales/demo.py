@@ -28,7 +28,8 @@ DEMO_PASSWORD = "demo12345"
 
 
 class SummaryRow(NamedTuple):
-    """One line of the `seed_demo` summary: a table, its rows, and how many this run added."""
+    """A table's part of its app's line in the `seed_demo` summary: its name, its rows, how many
+    this run added (counted for the run's line, not shown) and a short detail."""
 
     label: str
     count: int

@@ -177,7 +177,8 @@ def calendar_uses():
 
 
 def demo_seeders():
-    return [p.seed_demo for p in plugins() if hasattr(p, "seed_demo")]
+    """[(app label, seed_demo)] of the apps that bring demo data, in app order."""
+    return [(p.__name__.split(".")[-2], p.seed_demo) for p in plugins() if hasattr(p, "seed_demo")]
 
 
 def project_app_labels():

@@ -6,6 +6,8 @@ import django_filters
 from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.caching import per_language, remembered
@@ -133,12 +135,29 @@ class TicketSearch:
         return self.base.filter(pk__in=self._ids(window.stop))[window]
 
 
+def _descending_label(label):
+    return gettext("%s (descending)") % label
+
+
+_descending = lazy(_descending_label, str)
+
+
 class NullsLastOrderingFilter(django_filters.OrderingFilter):
     """Sorting by next due puts the tickets without a running SLA clock last, both ways; every
     sort ends with the id, so that tickets with the same date keep their place from page to
     page."""
 
     nulls_last = {"sla_due"}
+
+    def build_choices(self, fields, labels):
+        # django-filter writes "%s (descending)" once, when the class is made, in the language
+        # active then: every later page showed it so. Each label is written when shown.
+        ascending = [(param, labels.get(field, param)) for field, param in fields.items()]
+        return [
+            choice
+            for param, label in ascending
+            for choice in ((param, label), (f"-{param}", _descending(label)))
+        ]
 
     def filter(self, qs, value):
         qs = super().filter(qs, value)

@@ -3,7 +3,8 @@
 Each app writes its own demo data (`seed_demo` in its plugin.py, see `aftersales.registry`), in
 app order so that customers find the organisation's regions and product lines and service
 requests find the customers. All of it runs in one transaction: a failure leaves nothing
-half-written. Every app creates only what is missing, so a second run writes nothing.
+half-written. Every app creates only what is missing, so a second run writes nothing. The
+output is one line per app: what its demo tables hold.
 """
 
 from django.core.management.base import BaseCommand
@@ -18,25 +19,25 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         with transaction.atomic():
-            rows = [row for seed in registry.demo_seeders() for row in seed(self.stdout)]
-        self.summary(rows)
+            apps = [(app, seed(self.stdout)) for app, seed in registry.demo_seeders()]
+        self.summary(apps)
 
-    def summary(self, rows):
-        created = sum(row.created for row in rows)
+    def summary(self, apps):
+        """A line for the run, one per app (what its tables hold now), and the logins."""
+        created = sum(row.created for _app, rows in apps for row in rows)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready ({created} rows created by this run)."
+                f"Demo data ready ({created} rows written)."
                 if created
                 else "Demo data already present; nothing changed."
             )
         )
-        width = max((len(row.label) for row in rows), default=0)
-        for row in rows:
-            line = f"  {row.label:<{width}}{row.count:>6}"
-            if row.created:
-                line += f"  (+{row.created} new)"
-            if row.detail:
-                line += f"  {row.detail}"
-            self.stdout.write(line)
+        width = max((len(app) for app, _rows in apps), default=0)
+        for app, rows in apps:
+            counts = ", ".join(
+                f"{row.count} {row.label}" + (f" ({row.detail})" if row.detail else "")
+                for row in rows
+            )
+            self.stdout.write(f"  {app:<{width}}  {counts}")
         logins = ", ".join(DEMO_USERS)
         self.stdout.write(f"  Demo logins (password {DEMO_PASSWORD}): {logins}")
