@@ -49,7 +49,7 @@ BEAT_SCHEDULE = {
     "sessions": {"task": "aftersales.tasks.clear_sessions", "schedule": crontab(hour=3, minute=30)},
     # Calendars in use whose complete years end within CALENDAR_WARN_DAYS: administrators are
     # told once per calendar and missing year.
-    "calendars": {
+    "calendar-years": {
         "task": "aftersales.tasks.check_calendars",
         "schedule": crontab(hour=8, minute=0),
     },

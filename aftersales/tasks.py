@@ -49,4 +49,4 @@ def check_calendars():
     complete years soon (once per calendar and missing year; calendars.warn_running_out)."""
     found = calendars.warn_running_out()
     record_heartbeat("calendars")
-    return found
+    return {"warned": found}

@@ -570,7 +570,7 @@ def test_the_daily_check_tells_the_administrators_once(
     # one for 2028.
     calendars.set_year_complete(statutory, administrator, year=2027, complete=True)
     with time_machine.travel(at("2026-12-20 08:00"), tick=False):
-        assert tasks.check_calendars() == 0
+        assert tasks.check_calendars() == {"warned": 0}
     with time_machine.travel(at("2027-11-02 08:00"), tick=False):
         tasks.check_calendars()
     assert notes.all().count() == 4
