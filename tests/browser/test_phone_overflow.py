@@ -4,9 +4,8 @@ in English: the page does not scroll sideways, and nothing on it reaches past th
 
 The pages are not listed here. A service manager, a dispatcher, a revisit agent and an engineer
 each sign in on a 375×812 phone, open the home page (and its menu) and follow the same-site links
-they find, breadth first: one page per URL name, whoever reaches it first, except a service
-request's pages, which are checked for each state (and its own page for each role, whose actions
-differ). Pages added later are checked as soon as a menu or a page links to them.
+they find, breadth first, one page per URL name (`page_key` says when two URLs of one name are
+two pages to check). Pages added later are checked as soon as a menu or a page links to them.
 """
 
 import io
@@ -204,7 +203,7 @@ def realistic_data(dispatcher, engineer, people):
         comment="客户反映维修后第二天又出现同样的故障，要求换一位经验更丰富的工程师上门",
     )
 
-    # Half of them read: those are links to the request (the engineer's to his job page).
+    # Read ones are links to the request (the engineer's to his job page); two are still unread.
     for role, user in people.items():
         for n, ticket in enumerate(tickets.values()):
             if role == Role.ENGINEER:
@@ -218,14 +217,18 @@ def realistic_data(dispatcher, engineer, people):
                 body=f"{LONG_ADDRESS}；{fields['description']}",
                 url=url,
                 key=f"phone-check:{n}",
-                read_at=timezone.now() if n % 2 else None,
+                read_at=timezone.now() if n >= 2 else None,
             )
     return dict(Ticket.objects.values_list("pk", "state"))
 
 
 def page_key(match, role, states):
-    """Pages are told apart by URL name. A ticket's pages also by its state (each state shows
-    other panels), and the ticket's own page by role as well (each role has its own actions)."""
+    """What makes a page another one to check. Pages with no object in their URL are a role's
+    lists and forms: what they show and offer depends on who looks, so each role checks its own.
+    An object's page is checked once, whoever opens it first, except a service request's: once
+    per state (each shows other panels), and its own page also once per role (other actions)."""
+    if not match.kwargs:
+        return (match.view_name, role)
     pk = match.kwargs.get("pk")
     if match.namespace not in ("tickets", "mobile") or pk is None:
         return (match.view_name,)
@@ -324,7 +327,7 @@ def test_every_page_a_manager_or_engineer_opens_fits_a_phone(
 
     problems = []
     for language in ("zh-hans", "en"):
-        seen, total = set(), 0  # one check per page and language, whoever reaches it first
+        seen, total = set(), 0
         for role, user in people.items():
             context = browser.new_context(
                 viewport={"width": WIDTH, "height": HEIGHT},
