@@ -122,7 +122,9 @@ def png(size):
 def realistic_data(dispatcher, engineer, people):
     """Customers with long names and addresses, their units, agreements and plans, and service
     requests in every state (visits with a photo and a signature, an unsatisfied revisit, a
-    locked one, a closed one awaiting 核销), and notifications, read and unread, for everyone."""
+    locked one, a closed one awaiting 核销 and one sent back for correction), and notifications,
+    read and unread, for everyone. Returns each request's kind (its state, or "closed correction")
+    for page_key."""
     names = [
         "深圳市华瑞恒通精密机械电子科技股份有限公司南山第一分公司",
         "重庆天盛物业管理有限公司渝北区金开大道星光天地商业综合体项目部",
@@ -203,9 +205,18 @@ def realistic_data(dispatcher, engineer, people):
         comment="客户反映维修后第二天又出现同样的故障，要求换一位经验更丰富的工程师上门",
     )
 
+    # A closed one the service manager sent back: the engineer's page offers the correction.
+    sent_back = ticket_in_state(State.CLOSED, dispatcher=dispatcher, engineer=engineer, **fields)
+    services.perform(
+        sent_back,
+        "send_back",
+        people[Role.SERVICE_MANAGER],
+        reason="人工费与工时不符，请按实际工时 2.5 小时重新填写并补充更换配件的型号",
+    )
+
     # Read ones are links to the request (the engineer's to his job page); two are still unread.
     for role, user in people.items():
-        for n, ticket in enumerate(tickets.values()):
+        for n, ticket in enumerate([*tickets.values(), sent_back]):
             if role == Role.ENGINEER:
                 url = reverse("mobile:job", args=[ticket.pk])
             else:
@@ -219,22 +230,29 @@ def realistic_data(dispatcher, engineer, people):
                 key=f"phone-check:{n}",
                 read_at=timezone.now() if n >= 2 else None,
             )
-    return dict(Ticket.objects.values_list("pk", "state"))
+    # What tells a request's pages apart (page_key): its state, and a correction asked for.
+    return {
+        pk: f"{state} correction" if correction else state
+        for pk, state, correction in Ticket.objects.values_list(
+            "pk", "state", "correction_requested"
+        )
+    }
 
 
-def page_key(match, role, states):
+def page_key(match, role, kinds):
     """What makes a page another one to check. Pages with no object in their URL are a role's
     lists and forms: what they show and offer depends on who looks, so each role checks its own.
     An object's page is checked once, whoever opens it first, except a service request's: once
-    per state (each shows other panels), and its own page also once per role (other actions)."""
+    per kind (each state shows other panels), and its own page also once per role (other
+    actions)."""
     if not match.kwargs:
         return (match.view_name, role)
     pk = match.kwargs.get("pk")
     if match.namespace not in ("tickets", "mobile") or pk is None:
         return (match.view_name,)
     if match.view_name in ("tickets:detail", "mobile:job"):
-        return (match.view_name, states.get(int(pk)), role)
-    return (match.view_name, states.get(int(pk)))
+        return (match.view_name, kinds.get(int(pk)), role)
+    return (match.view_name, kinds.get(int(pk)))
 
 
 def followable(url, origin):
@@ -266,20 +284,20 @@ def open_page(page, url):
     )
 
 
-def crawl(page, origin, role, seen, states):
-    """Check the home page with its menu open, then every page reachable from it whose key is not
-    in `seen` yet (breadth first); return the problems found and the number of pages checked."""
+def crawl(page, origin, role, seen, kinds):
+    """Check the home page (open in `page`) with its menu open, then every page reachable from it
+    whose key is not in `seen` yet, breadth first; return the problems and the pages checked."""
     problems, checked = [], 0
-    queue = deque([origin + "/"])
-    seen.add(page_key(resolve("/"), role, states))
+    queue = deque([None])  # None: the home page, where signing in landed
+    seen.add(page_key(resolve("/"), role, kinds))
     while queue:
         url = queue.popleft()
-        if not open_page(page, url):
+        if url is not None and not open_page(page, url):
             continue
         landed = followable(page.url, origin)
         name = landed[1].view_name if landed else "?"
         if landed:  # the home page redirects to the role's first page
-            seen.add(page_key(landed[1], role, states))
+            seen.add(page_key(landed[1], role, kinds))
         where = f"{urlsplit(page.url).path} ({name})"
         if checked == 0:
             toggler = page.locator(".navbar-toggler")
@@ -295,7 +313,7 @@ def crawl(page, origin, role, seen, states):
             found = followable(href, origin)
             if not found:
                 continue
-            key = page_key(found[1], role, states)
+            key = page_key(found[1], role, kinds)
             if key not in seen:
                 seen.add(key)
                 queue.append(found[0])
@@ -323,7 +341,7 @@ def test_every_page_a_manager_or_engineer_opens_fits_a_phone(
         Role.REVISIT_AGENT: make_user(Role.REVISIT_AGENT),
         Role.ENGINEER: engineer,
     }
-    states = realistic_data(dispatcher, engineer, people)
+    kinds = realistic_data(dispatcher, engineer, people)
 
     problems = []
     for language in ("zh-hans", "en"):
@@ -345,7 +363,7 @@ def test_every_page_a_manager_or_engineer_opens_fits_a_phone(
                 problems += [f"{language} · {p}" for p in check(page, "/accounts/login/ (login)")]
             login(page, live_server, user)
             assert page.locator("html").get_attribute("lang") == language
-            found, checked = crawl(page, live_server.url, role, seen, states)
+            found, checked = crawl(page, live_server.url, role, seen, kinds)
             context.close()
             total += checked
             problems += [f"{language} · {role} · {problem}" for problem in found]
