@@ -46,8 +46,8 @@ FILE_PATH = re.compile(r"\.[A-Za-z0-9]{2,5}$")  # /qr.png, /customers.csv …
 
 # What sticks out of the screen: the page's own width, and every visible element that reaches
 # past the right edge, whether the page scrolls sideways, a box scrolls it sideways (a wide table
-# in .table-responsive) or a box cuts it off (overflow: hidden). Reported: the element reaching
-# furthest right (the innermost on a tie: the one to fix), and how many there are.
+# in .table-responsive) or a box cuts it off (overflow: hidden). Reported: the widest of them
+# (the innermost on a tie: the one to fix), and how many there are.
 OVERFLOW_JS = """
 ([limit, root]) => {
   const doc = document.documentElement;
@@ -59,7 +59,7 @@ OVERFLOW_JS = """
     if (box.width === 0 || box.height === 0) continue;
     const right = box.right + window.scrollX;
     if (right > width + 1 && el.checkVisibility({visibilityProperty: true})) {
-      out.push({el, right});
+      out.push({el, right, width: box.width});
     }
   }
   if (pageWidth <= width && !out.length) return null;
@@ -74,14 +74,15 @@ OVERFLOW_JS = """
   };
   let worst = null;
   for (const o of out) {
-    const further = !worst || o.right > worst.right + 0.5;
-    if (further || (o.right > worst.right - 0.5 && worst.el.contains(o.el))) worst = o;
+    const wider = !worst || o.width > worst.width + 0.5;
+    if (wider || (o.width > worst.width - 0.5 && worst.el.contains(o.el))) worst = o;
   }
   if (!worst) {  // text wider than its box: the innermost box whose content overflows
     for (const el of document.body.querySelectorAll("*")) {
       const overflows = el.clientWidth && el.scrollWidth > el.clientWidth + 1;
       if (overflows && getComputedStyle(el).overflowX === "visible") {
-        worst = {el, right: el.getBoundingClientRect().right};
+        const box = el.getBoundingClientRect();
+        worst = {el, right: box.right, width: box.width};
       }
     }
   }
@@ -91,6 +92,7 @@ OVERFLOW_JS = """
     count: out.length,
     selector: worst ? selector(worst.el) : "(none found)",
     right: worst ? Math.round(worst.right) : 0,
+    width: worst ? Math.round(worst.width) : 0,
     text: worst ? worst.el.textContent.trim().replace(/\\s+/g, " ").slice(0, 40) : "",
   };
 }
@@ -174,7 +176,8 @@ def realistic_data(dispatcher, engineer, people):
         "contact_phone": "0755-86001234-8021",
         "description": (
             "冷库空调不制冷，温度升到 12 度，控制面板报警 E4-COMPRESSOR-OVERLOAD-PROTECTION，"
-            "客户要求今天下午三点以前到场，进门需要在东门保安室登记并出示工作证"
+            "客户要求今天下午三点以前到场，进门需要在东门保安室登记并出示工作证。现场照片："
+            "https://pan.baidu.com/s/1Qx7ZkVb2WmLrT9yHnPe4AoKcJdUf3Gs8"
         ),
         "requested_date": timezone.localdate(),
     }
@@ -326,8 +329,8 @@ def check(page, where, root="body"):
         return []
     return [
         f"{where}: the page is {found['scrollWidth']} px wide on a {found['innerWidth']} px "
-        f"screen, {found['count']} elements reach past its edge, the furthest: "
-        f"{found['selector']} (to {found['right']} px, “{found['text']}”)"
+        f"screen, {found['count']} elements reach past its edge, the widest: "
+        f"{found['selector']} ({found['width']} px to {found['right']} px, “{found['text']}”)"
     ]
 
 
