@@ -273,17 +273,16 @@ def followable(url, origin):
 
 
 def open_page(page, url):
-    """Go to `url`; False when it is not a page to check (an error, a file, a download)."""
+    """Go to `url`; False when it is not a page to check (refused, a file, a download)."""
     try:
         response = page.goto(url)
     except PlaywrightError as error:
         if "Download is starting" in str(error):
             return False
         raise
-    return (
-        response is not None
-        and response.status == 200
-        and response.headers.get("content-type", "").startswith("text/html")
+    assert response is not None and response.status < 500, f"{url} answered {response.status}"
+    return response.status == 200 and response.headers.get("content-type", "").startswith(
+        "text/html"
     )
 
 
