@@ -285,7 +285,9 @@ def open_page(page, url):
         if "Download is starting" in str(error):
             return False
         raise
-    assert response is not None and response.status < 500, f"{url} answered {response.status}"
+    if response is None:  # the same document (a link to a fragment of it)
+        return False
+    assert response.status < 500, f"{url} answered {response.status}"
     return response.status == 200 and response.headers.get("content-type", "").startswith(
         "text/html"
     )
@@ -375,5 +377,5 @@ def test_every_page_a_manager_or_engineer_opens_fits_a_phone(
             context.close()
             total += checked
             problems += [f"{language} · {role} · {problem}" for problem in found]
-        assert total > 40, f"only {total} pages found in {language}"
+        assert total > 60, f"only {total} pages found in {language}"
     assert not problems, "pages wider than a phone:\n" + "\n".join(problems)
