@@ -123,6 +123,8 @@ def pages(dataset, ids):
             "manager",
             "/tickets/manager/?closed_page=3",
         ),
+        ("customers", "customer list, newest first", "dispatcher", "/customers/"),
+        ("equipment", "equipment list, newest first", "dispatcher", "/customers/equipment/"),
         ("plans", "maintenance plans, the next due first", "dispatcher", "/customers/plans/"),
         (
             "plans_due",

@@ -278,7 +278,11 @@ class Equipment(models.Model):
                 ),
             ),
         ]
-        indexes = [models.Index(fields=["serial_no"], name="equipment_serial")]
+        indexes = [
+            models.Index(fields=["serial_no"], name="equipment_serial"),
+            # The equipment list's default order, newest first (a sort of every unit without it).
+            models.Index(fields=["-created_at", "-id"], name="equipment_newest"),
+        ]
 
     def __str__(self):
         return f"{self.product_model.code} #{self.serial_no}"
