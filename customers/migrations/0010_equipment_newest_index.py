@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0009_export_job'),
+        ("customers", "0009_export_job"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='equipment',
-            index=models.Index(fields=['-created_at', '-id'], name='equipment_newest'),
+            model_name="equipment",
+            index=models.Index(fields=["-created_at", "-id"], name="equipment_newest"),
         ),
     ]
