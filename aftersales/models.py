@@ -1,3 +1,5 @@
+import hashlib
+import json
 import secrets
 from datetime import date, timedelta
 from typing import NamedTuple
@@ -278,6 +280,12 @@ class BusinessCalendar(models.Model):
         except (ZoneInfoNotFoundError, ValueError):
             return False
         return True
+
+    @property
+    def fingerprint(self):
+        """A digest of the days and hours: what cached renderings of the calendar depend on."""
+        content = json.dumps([self.as_dict(), self.day_names, self.years], sort_keys=True)
+        return hashlib.sha256(content.encode()).hexdigest()[:20]
 
     def as_dict(self):
         return {

@@ -1,4 +1,5 @@
 from datetime import date
+from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
@@ -503,6 +504,10 @@ def _calendar(code):
     return get_object_or_404(BusinessCalendar, code=code)
 
 
+def _months(calendar, year):
+    return [(MONTH_NAMES[month], weeks) for month, weeks in calendars.month_grids(calendar, year)]
+
+
 def _year_page(request, calendar, year, *, days_form=None, copy_form=None, status=200):
     today = timezone.localdate()
     can_change = request.user.has_perm("aftersales.change_businesscalendar")
@@ -522,9 +527,8 @@ def _year_page(request, calendar, year, *, days_form=None, copy_form=None, statu
         "next_year": year + 1 if year < LAST_YEAR else None,
         "complete": year in calendar.years,
         "coverage": calendar.coverage(today),
-        "months": [
-            (MONTH_NAMES[month], weeks) for month, weeks in calendars.month_grids(calendar, year)
-        ],
+        # Called by the template only when its cached grids are missing.
+        "months": partial(_months, calendar, year),
         "weekday_heads": WEEKDAY_HEADS,
         "runs": calendars.runs(calendar, year),
         "weekly": weekly,

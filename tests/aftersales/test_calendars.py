@@ -721,3 +721,18 @@ def test_only_those_who_keep_calendars_create_them(client_for, dispatcher):
     client = client_for(dispatcher)
     assert client.get(reverse("org:calendar_create")).status_code == 403
     assert reverse("org:calendar_create") not in client.get(reverse("org:calendar_list")).text
+
+
+def test_the_year_grids_are_remembered_but_never_stale(client_for, service_manager, office):
+    """The month grids are cached by the calendar's fingerprint: an edit shows at once, and
+    the English page is not served the Chinese grids."""
+    client = client_for(service_manager)
+    assert kinds(year_page(client, office, 2027))["2027-03-01"] == "open"
+    assert kinds(year_page(client, office, 2027))["2027-03-01"] == "open"  # from the cache
+    post_days(client, office, action="add", kind="holiday", first="2027-03-01", name="厂休")
+    assert kinds(year_page(client, office, 2027))["2027-03-01"] == "holiday"
+    client.post(reverse("set_language"), {"language": "en"})
+    cell = re.search(
+        r'data-date="2027-03-01"[^>]*>(.*?)</td>', year_page(client, office, 2027).text, re.S
+    )
+    assert "Off" in cell.group(1) and "休" not in cell.group(1)
