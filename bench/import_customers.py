@@ -82,10 +82,10 @@ def main():
 
     from django.conf import settings
 
-    from customers import services
+    from customers import imports
 
     print(f"Database: {settings.DATABASES['default']['NAME']} (PostgreSQL)")
-    print(f"Chunk size: {services.IMPORT_CHUNK_ROWS} rows")
+    print(f"Chunk size: {imports.IMPORT_CHUNK_ROWS} rows")
     with tempfile.TemporaryDirectory(prefix="bench-import-") as folder:
         customers_csv, contacts_csv = write_files(Path(folder), args.rows)
         contacts = count_lines(contacts_csv)
@@ -387,22 +387,22 @@ def run_job(kind, path):
     """Upload → count → check (task) → confirm → import (task), as the job pages drive it."""
     from django.core.files import File
 
-    from customers import services
+    from customers import imports
     from customers.models import ImportJob
 
     user = bench_user()
     phases = {}
     with path.open("rb") as f:
-        stored = services.keep_upload(File(f, name=path.name))
+        stored = imports.keep_upload(File(f, name=path.name))
     with timed(phases, "count + check"):
-        rows = services.count_rows(path.name, stored)
-        job = services.start_import_job(user, kind, path.name, stored, rows)
+        rows = imports.count_rows(path.name, stored)
+        job = imports.start_import_job(user, kind, path.name, stored, rows)
     job.refresh_from_db()
     if job.state != ImportJob.State.CHECKED or job.bad_rows:
         problems = job.report.get("problems", [])[:5]
         sys.exit(f"The check of {path.name} failed: {job.state} {job.error} {problems}")
     with timed(phases, "import"):
-        services.confirm_import_job(job)
+        imports.confirm_import_job(job)
     job.refresh_from_db()
     if job.state != ImportJob.State.DONE:
         sys.exit(f"The import of {path.name} failed: {job.state} {job.error}")

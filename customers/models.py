@@ -661,7 +661,7 @@ class ImportJob(models.Model):
     and importing may end in failed. Tasks move a job with compare-and-set updates
     (`filter(pk=..., state=old).update(...)`), so a task delivered twice does nothing the
     second time; the progress counters are written with plain updates from the worker.
-    The hourly cleanup (services.expire_import_jobs) fails a job whose worker stopped making
+    The hourly cleanup (imports.expire_import_jobs) fails a job whose worker stopped making
     progress, and expires a checked job nobody confirmed (its file deleted).
     """
 

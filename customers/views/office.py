@@ -19,7 +19,7 @@ from aftersales.lib.private_media import private_file_response
 from aftersales.lib.qr import qr_png, qr_svg
 from aftersales.models import ProductLine
 
-from .. import exports, services
+from .. import exports, imports, services
 from ..access import (
     visible_agreement,
     visible_customer,
@@ -347,15 +347,15 @@ def transfer(request):
         upload = form.cleaned_data["file"]
         kind = form.cleaned_data["kind"]
         try:
-            job, report, path = services.receive_import(request.user, kind, upload)
-        except services.ImportFileError as e:
+            job, report, path = imports.receive_import(request.user, kind, upload)
+        except imports.ImportFileError as e:
             form.add_error("file", str(e))
             return _transfer_page(request, form)
         if job is not None:
             return redirect(job)
         previous = request.session.pop(_SESSION_KEY, None)
         if previous:
-            services.discard_upload(previous["path"])
+            imports.discard_upload(previous["path"])
         if report.ok:
             # Keep the checked file for the confirmation step; the user never names it.
             request.session[_SESSION_KEY] = {"kind": kind, "name": upload.name, "path": path}
@@ -376,16 +376,16 @@ def transfer(request):
 @permission_required("customers.import_masterdata", raise_exception=True)
 def transfer_confirm(request):
     pending = request.session.pop(_SESSION_KEY, None)
-    if not pending or not services.is_kept_upload(pending["path"]):
+    if not pending or not imports.is_kept_upload(pending["path"]):
         messages.error(request, _("There is no checked file to import; upload it again."))
         return redirect("customers:transfer")
     try:
-        report = services.commit_import(pending["kind"], pending["name"], pending["path"])
-    except services.ImportFileError as e:
+        report = imports.commit_import(pending["kind"], pending["name"], pending["path"])
+    except imports.ImportFileError as e:
         messages.error(request, str(e))
         return redirect("customers:transfer")
     finally:
-        services.discard_upload(pending["path"])
+        imports.discard_upload(pending["path"])
     if report.ok:
         messages.success(
             request,
@@ -404,7 +404,7 @@ def transfer_confirm(request):
 def import_job(request, pk):
     """A background import: progress while a worker runs, then the report, confirm, result."""
     job = visible_import_job(request.user, pk)
-    report = services.ImportReport.from_dict(job.report) if job.report else None
+    report = imports.ImportReport.from_dict(job.report) if job.report else None
     failed = job.state == ImportJob.State.FAILED
     return render(
         request,
@@ -413,7 +413,7 @@ def import_job(request, pk):
             "job": job,
             "report": report,
             "kind_labels": dict(_kinds()),
-            "can_retry": failed and services.can_retry_import_job(job),
+            "can_retry": failed and imports.can_retry_import_job(job),
         },
     )
 
@@ -440,7 +440,7 @@ def import_job_status(request, pk):
 @permission_required("customers.import_masterdata", raise_exception=True)
 def import_job_confirm(request, pk):
     job = visible_import_job(request.user, pk)
-    if services.confirm_import_job(job):
+    if imports.confirm_import_job(job):
         messages.success(request, _("The import has started; this page shows its progress."))
     elif job.state == ImportJob.State.EXPIRED:
         messages.error(request, job.error)
@@ -455,7 +455,7 @@ def import_job_confirm(request, pk):
 def import_job_retry(request, pk):
     """Run a failed job again with the file it kept (its uploader or an administrator)."""
     job = visible_import_job(request.user, pk)
-    if services.retry_import_job(job):
+    if imports.retry_import_job(job):
         messages.success(
             request, _("The file is being checked again; this page shows the progress.")
         )

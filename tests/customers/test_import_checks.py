@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from aftersales.models import ProductLine
-from customers import services
+from customers import imports
 from customers.models import Customer, Equipment, ProductModel
 from customers.resources import RESOURCES, escape_formula, unescape_formula
 
@@ -43,15 +43,15 @@ def upload(client, kind, name, content, language="zh-hans"):
 
 
 def check(kind, name, content, language="zh-hans"):
-    path = services.keep_upload(SimpleUploadedFile(name, content))
+    path = imports.keep_upload(SimpleUploadedFile(name, content))
     with translation.override(language):
-        return services.check_import(kind, name, path)
+        return imports.check_import(kind, name, path)
 
 
 def commit(kind, name, content, language="zh-hans"):
-    path = services.keep_upload(SimpleUploadedFile(name, content))
+    path = imports.keep_upload(SimpleUploadedFile(name, content))
     with translation.override(language):
-        return services.commit_import(kind, name, path)
+        return imports.commit_import(kind, name, path)
 
 
 def problems(report):
@@ -97,7 +97,7 @@ def test_every_row_of_a_repeated_customer_code_is_listed_and_nothing_imported(
 
 
 def test_a_key_repeated_across_chunks_is_found_and_the_import_refused(hangzhou, monkeypatch):
-    monkeypatch.setattr(services, "IMPORT_CHUNK_ROWS", 2)
+    monkeypatch.setattr(imports, "IMPORT_CHUNK_ROWS", 2)
     rows = ["C-1,甲,公司,普通,杭州", "C-2,乙,公司,普通,杭州", "C-3,丙,公司,普通,火星"]
     content = (
         HEADER + "\n".join([*rows, "C-4,丁,公司,普通,杭州", "C-3,丙,公司,普通,杭州"])

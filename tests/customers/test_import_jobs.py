@@ -18,7 +18,7 @@ from django.urls import reverse
 from aftersales.celery import app
 from aftersales.models import ProductLine
 from aftersales.roles import Role
-from customers import services, tasks
+from customers import imports, tasks
 from customers.models import Contact, Customer, ImportJob, ProductModel
 
 from ..factories import CustomerFactory, RegionFactory
@@ -171,14 +171,14 @@ def test_confirmed_job_imports_every_row_and_progress_reaches_the_total(
 
 
 def test_progress_is_reported_after_every_chunk(hangzhou, monkeypatch, tmp_path):
-    monkeypatch.setattr(services, "IMPORT_CHUNK_ROWS", 2)
-    path = services.keep_upload(SimpleUploadedFile("c.csv", customers_csv(5)))
+    monkeypatch.setattr(imports, "IMPORT_CHUNK_ROWS", 2)
+    path = imports.keep_upload(SimpleUploadedFile("c.csv", customers_csv(5)))
     seen = []
-    report = services.check_import("customers", "c.csv", path, progress=seen.append)
+    report = imports.check_import("customers", "c.csv", path, progress=seen.append)
     assert seen == [2, 4, 5]
     assert report.ok and report.total == 5
     seen.clear()
-    services.commit_import("customers", "c.csv", path, progress=seen.append)
+    imports.commit_import("customers", "c.csv", path, progress=seen.append)
     assert seen == [2, 4, 5]
     assert Customer.objects.count() == 5
 
@@ -234,13 +234,13 @@ def test_a_job_is_confirmed_and_run_once(
 def test_data_changed_since_the_check_rolls_back_every_chunk(
     client_for, dispatcher, hangzhou, monkeypatch
 ):
-    monkeypatch.setattr(services, "IMPORT_CHUNK_ROWS", 2)
+    monkeypatch.setattr(imports, "IMPORT_CHUNK_ROWS", 2)
     ningbo = RegionFactory(name="宁波")
     upload(client_for(dispatcher), customers_csv(5, regions={5: "宁波"}))
     job = ImportJob.objects.get()
     tasks.check_import_job(job.pk)
     job.refresh_from_db()
-    services.confirm_import_job(job)
+    imports.confirm_import_job(job)
     # Between the check and the import, someone removes the region of the last chunk's row.
     ningbo.delete()
 
@@ -258,7 +258,7 @@ def test_data_changed_since_the_check_rolls_back_every_chunk(
 def test_a_rule_across_chunks_is_enforced_when_importing(hangzhou, monkeypatch):
     """Two primary contacts for one customer in different chunks: the check sees one chunk at a
     time and lets them pass; the import sees the first one saved and refuses the whole file."""
-    monkeypatch.setattr(services, "IMPORT_CHUNK_ROWS", 2)
+    monkeypatch.setattr(imports, "IMPORT_CHUNK_ROWS", 2)
     CustomerFactory(code="C-1", region=hangzhou)
     Contact.objects.all().delete()
     csv = (
@@ -267,9 +267,9 @@ def test_a_rule_across_chunks_is_enforced_when_importing(hangzhou, monkeypatch):
         "C-1,韩梅梅,13811113333,否\n"
         "C-1,王芳,13811114444,是\n"
     ).encode()
-    path = services.keep_upload(SimpleUploadedFile("contacts.csv", csv))
-    assert services.check_import("contacts", "contacts.csv", path).ok
-    report = services.commit_import("contacts", "contacts.csv", path)
+    path = imports.keep_upload(SimpleUploadedFile("contacts.csv", csv))
+    assert imports.check_import("contacts", "contacts.csv", path).ok
+    report = imports.commit_import("contacts", "contacts.csv", path)
     assert [p.line for p in report.problems] == [4]
     title = str(Contact._meta.get_field("is_primary").verbose_name)
     assert report.problems[0].messages[0].startswith(title + "：")
@@ -286,8 +286,8 @@ def test_primary_contact_rule_within_a_chunk_is_checked(hangzhou):
         "C-1,老王,13900000000,否\n"  # …unless the old one steps down first, as here below
         "C-1,韩梅梅,13811113333,是\n"
     ).encode()
-    path = services.keep_upload(SimpleUploadedFile("contacts.csv", csv))
-    report = services.check_import("contacts", "contacts.csv", path)
+    path = imports.keep_upload(SimpleUploadedFile("contacts.csv", csv))
+    report = imports.check_import("contacts", "contacts.csv", path)
     assert [p.line for p in report.problems] == [2]
 
 
@@ -304,7 +304,7 @@ def test_large_excel_file_is_read_in_read_only_mode(client_for, dispatcher, hang
     upload(client, buffer.getvalue(), name="customers.xlsx")
     job = ImportJob.objects.get()
     tasks.check_import_job(job.pk)
-    services.confirm_import_job(job)
+    imports.confirm_import_job(job)
     tasks.commit_import_job(job.pk)
     job.refresh_from_db()
     assert (job.state, job.total_rows) == ("done", 7)
@@ -312,11 +312,11 @@ def test_large_excel_file_is_read_in_read_only_mode(client_for, dispatcher, hang
 
 
 def test_updates_and_unchanged_rows_are_told_apart(hangzhou):
-    path = services.keep_upload(SimpleUploadedFile("c.csv", customers_csv(3)))
-    services.commit_import("customers", "c.csv", path)
+    path = imports.keep_upload(SimpleUploadedFile("c.csv", customers_csv(3)))
+    imports.commit_import("customers", "c.csv", path)
     changed = customers_csv(3).replace("杭州第2号".encode(), "杭州第二号".encode())
-    path = services.keep_upload(SimpleUploadedFile("c.csv", changed))
-    report = services.commit_import("customers", "c.csv", path)
+    path = imports.keep_upload(SimpleUploadedFile("c.csv", changed))
+    report = imports.commit_import("customers", "c.csv", path)
     assert (report.new, report.updated, report.unchanged) == (0, 1, 2)
     assert Customer.objects.get(code="C-00002").name == "杭州第二号餐饮有限公司"
 
@@ -328,15 +328,15 @@ def test_a_new_product_line_is_created_by_the_import_not_by_the_check():
         "商用空调,AC-2,一拖二,36\n"
         "冷柜,FR-1,立式冷柜,abc\n"
     ).encode()
-    path = services.keep_upload(SimpleUploadedFile("products.csv", csv))
-    report = services.check_import("products", "products.csv", path)
+    path = imports.keep_upload(SimpleUploadedFile("products.csv", csv))
+    report = imports.check_import("products", "products.csv", path)
     assert [p.line for p in report.problems] == [4]
     assert not ProductLine.objects.exists()
 
-    path = services.keep_upload(SimpleUploadedFile("products.csv", csv.replace(b"abc", b"12")))
-    assert services.check_import("products", "products.csv", path).ok
+    path = imports.keep_upload(SimpleUploadedFile("products.csv", csv.replace(b"abc", b"12")))
+    assert imports.check_import("products", "products.csv", path).ok
     assert not ProductLine.objects.exists()
-    report = services.commit_import("products", "products.csv", path)
+    report = imports.commit_import("products", "products.csv", path)
     assert report.ok and report.new == 3
     lines = dict(ProductLine.objects.values_list("name", "code"))
     assert set(lines) == {"商用空调", "冷柜"}
@@ -344,12 +344,12 @@ def test_a_new_product_line_is_created_by_the_import_not_by_the_check():
 
 
 def test_queries_per_chunk_do_not_grow_with_the_file(hangzhou, monkeypatch):
-    monkeypatch.setattr(services, "IMPORT_CHUNK_ROWS", 10)
+    monkeypatch.setattr(imports, "IMPORT_CHUNK_ROWS", 10)
 
     def queries(rows):
-        path = services.keep_upload(SimpleUploadedFile("c.csv", customers_csv(rows)))
+        path = imports.keep_upload(SimpleUploadedFile("c.csv", customers_csv(rows)))
         with capture_queries() as captured:
-            services.commit_import("customers", "c.csv", path)
+            imports.commit_import("customers", "c.csv", path)
         Customer.objects.all().delete()
         return len(captured)
 
@@ -385,7 +385,7 @@ def _wait_for(predicate, timeout):
 def test_worker_checks_and_imports_a_large_file(client_for, dispatcher, hangzhou, monkeypatch):
     """Through Redis and a worker thread: serialisation, transactions and progress for real."""
     assert app.conf.broker_url.startswith("redis://")
-    monkeypatch.setattr(services, "IMPORT_CHUNK_ROWS", 25)
+    monkeypatch.setattr(imports, "IMPORT_CHUNK_ROWS", 25)
     client = client_for(dispatcher)
 
     def close_db_connection(**kwargs):
@@ -420,12 +420,12 @@ def test_progress_is_visible_while_the_import_transaction_is_open(
     dispatcher, hangzhou, monkeypatch
 ):
     """The job page reads rows_done from another connection than the import's transaction."""
-    monkeypatch.setattr(services, "IMPORT_CHUNK_ROWS", 2)
-    path = services.keep_upload(SimpleUploadedFile("c.csv", customers_csv(5)))
+    monkeypatch.setattr(imports, "IMPORT_CHUNK_ROWS", 2)
+    path = imports.keep_upload(SimpleUploadedFile("c.csv", customers_csv(5)))
     job = ImportJob.objects.create(
         user=dispatcher, kind="customers", file_name="c.csv", file_path=path, total_rows=5
     )
-    writer = services._ProgressWriter(job.pk)
+    writer = imports._ProgressWriter(job.pk)
     page = connection.copy()  # what the job page's request sees
     seen = []
 
@@ -438,7 +438,7 @@ def test_progress_is_visible_while_the_import_transaction_is_open(
             seen.append(cursor.fetchone()[0])
 
     try:
-        services.commit_import("customers", "c.csv", path, progress=progress)
+        imports.commit_import("customers", "c.csv", path, progress=progress)
     finally:
         writer.close()
         page.close()

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from aftersales.roles import Role
-from customers import services, tasks
+from customers import imports, tasks
 from customers.models import Customer, ImportJob
 
 from ..factories import RegionFactory
@@ -102,7 +102,7 @@ def test_an_internal_error_keeps_the_file_for_a_retry(client, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("database restarted")
 
-    monkeypatch.setattr(services, "check_import", broken)
+    monkeypatch.setattr(imports, "check_import", broken)
     with pytest.raises(RuntimeError):
         tasks.check_import_job(job.pk)
     job.refresh_from_db()
@@ -149,9 +149,9 @@ def test_a_failure_that_running_again_cannot_mend_deletes_the_file(client, monke
     job = ImportJob.objects.get()
 
     def unreadable(*args, **kwargs):
-        raise services.ImportFileError("无法读取")
+        raise imports.ImportFileError("无法读取")
 
-    monkeypatch.setattr(services, "check_import", unreadable)
+    monkeypatch.setattr(imports, "check_import", unreadable)
     tasks.check_import_job(job.pk)
     job.refresh_from_db()
     assert job.state == ImportJob.State.FAILED
@@ -195,7 +195,7 @@ def test_the_import_tasks_are_acknowledged_late():
 def test_an_import_the_cleanup_failed_meanwhile_is_rolled_back(dispatcher, monkeypatch):
     """A worker that only looked dead (no progress for too long) must not import the file
     after its job was failed: the user may run the job again, and would import it twice."""
-    path = services.keep_upload(SimpleUploadedFile("c.csv", customers_csv(5)))
+    path = imports.keep_upload(SimpleUploadedFile("c.csv", customers_csv(5)))
     job = ImportJob.objects.create(
         user=dispatcher,
         kind="customers",
@@ -205,7 +205,7 @@ def test_an_import_the_cleanup_failed_meanwhile_is_rolled_back(dispatcher, monke
         state=ImportJob.State.CHECKED,
         confirmed_at=timezone.now(),
     )
-    monkeypatch.setattr(services, "IMPORT_CHUNK_ROWS", 2)
+    monkeypatch.setattr(imports, "IMPORT_CHUNK_ROWS", 2)
     cleanup = connection.copy()  # the hourly cleanup, on its own connection, mid-import
 
     def progress(self, rows):
@@ -217,7 +217,7 @@ def test_an_import_the_cleanup_failed_meanwhile_is_rolled_back(dispatcher, monke
                     [job.pk],
                 )
 
-    monkeypatch.setattr(services._ProgressWriter, "__call__", progress)
+    monkeypatch.setattr(imports._ProgressWriter, "__call__", progress)
     try:
         tasks.commit_import_job(job.pk)
     finally:
