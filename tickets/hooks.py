@@ -7,8 +7,13 @@ visit_recorded(visit, parts, actor, corrected)
     recorded, `corrected` True for a correction after a send-back. A receiver that cannot
     accept the record (the parts app: not enough stock in the engineer's van) raises
     `tickets.services.ActionRefused` with a message for the engineer; nothing is saved.
+
+tickets_changed(ids)
+    Sent by the every-minute timer inside its transaction after recording SLA breaches in one
+    set-based UPDATE (no model is saved): what these requests count as (analytics) changed.
 """
 
 from django.dispatch import Signal
 
 visit_recorded = Signal()
+tickets_changed = Signal()

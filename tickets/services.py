@@ -393,8 +393,12 @@ def correct_visit(ticket, actor, *, version, record, parts):
 
 
 def record_revisit(ticket, actor, *, version, outcome, score=None, comment=""):
+    due = ticket.revisit_due
+
     def save(t):
-        Revisit.objects.create(ticket=t, agent=actor, outcome=outcome, score=score, comment=comment)
+        Revisit.objects.create(
+            ticket=t, agent=actor, outcome=outcome, score=score, comment=comment, due=due
+        )
 
     data = {"outcome": outcome, "score": score}
     if outcome == Revisit.Outcome.SATISFIED:

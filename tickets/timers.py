@@ -17,6 +17,7 @@ from aftersales.notifications import Row, Text, notify_many, people_with_role
 from aftersales.roles import Role
 
 from . import services
+from .hooks import tickets_changed
 from .models import State, Ticket
 from .sla import CLOCK
 
@@ -91,6 +92,7 @@ def every_minute(now=None):
     with transaction.atomic():
         events = mark_sla(now)
         _notify_sla(events, now)
+        tickets_changed.send(Ticket, ids=[mark.row.id for mark in events if mark.breached])
     locked = lock_unassigned(timezone.localdate(now))
     sent_back = send_back_missed(timezone.localdate(now))
     with transaction.atomic():

@@ -202,6 +202,9 @@ class Revisit(ChoiceLabels, models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(5)],
     )
     comment = models.CharField(_("comment"), max_length=500, blank=True)
+    # The revisit due time in force when the call was made (the ticket's own is cleared when the
+    # revisit closes or reopens it): whether revisits are made in time (analytics).
+    due = models.DateTimeField(_("revisit due"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["at", "id"]

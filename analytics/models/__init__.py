@@ -1,0 +1,3 @@
+from .figures import Dirty, Rollup, TicketFact
+
+__all__ = ["Dirty", "Rollup", "TicketFact"]

@@ -1,0 +1,103 @@
+"""Keeping the facts and rollups current (see `analytics.models.figures`).
+
+A request that changes is marked `Dirty` in the same transaction (`mark`, from the signals in
+`analytics.signals`). `refresh` then takes the marked requests in one batch: it subtracts their
+old facts from the rollups, computes the facts again and adds them — one statement each way for
+every cube, day and month rows. It runs in the worker after each change is committed and every
+minute (what a lost message or a stopped worker left behind), one refresh at a time.
+
+`rebuild` recomputes every fact and every rollup from the raw tables (after loading data
+outside the services, or to repair); `compare` recomputes the figures from the raw tables and
+lists where the rollups differ (`manage.py analytics_check`).
+"""
+
+import logging
+import time
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from . import cubes, facts
+from .models import Dirty, Rollup, TicketFact
+
+log = logging.getLogger("analytics")
+
+# Requests per refresh batch; and per chunk of a rebuild.
+BATCH = 2000
+REBUILD_CHUNK = 20000
+
+
+def mark(ticket_ids):
+    """Mark requests for the next refresh (in the caller's transaction). Writing the mark takes
+    its row lock, so a refresh that holds it finishes first and the request is marked again."""
+    now = timezone.now()
+    Dirty.objects.bulk_create(
+        [Dirty(ticket_id=pk, marked_at=now) for pk in sorted(set(ticket_ids))],
+        update_conflicts=True,
+        unique_fields=["ticket_id"],
+        update_fields=["marked_at"],
+    )
+
+
+def _one_at_a_time():
+    # Two refreshes adding to the same rollup rows in different orders could deadlock.
+    if connection.vendor == "postgresql":
+        cubes.execute("SELECT pg_advisory_xact_lock(%s)", [7301])
+
+
+def _apply(ids, sign):
+    where = f"f.ticket_id IN ({', '.join(str(int(pk)) for pk in ids)})"
+    cubes.execute(cubes.upsert_sql(cubes.CUBES, where, sign))
+
+
+def refresh(limit=BATCH):
+    """Bring the marked requests' facts and rollups up to date; return how many."""
+    with transaction.atomic():
+        _one_at_a_time()
+        marked = Dirty.objects.order_by("ticket_id")
+        if connection.features.has_select_for_update_skip_locked:
+            # A mark whose transaction is still open waits for the next refresh.
+            marked = marked.select_for_update(skip_locked=True)
+        ids = list(marked.values_list("ticket_id", flat=True)[:limit])
+        if not ids:
+            return 0
+        _apply(ids, -1)
+        TicketFact.objects.filter(ticket_id__in=ids).delete()
+        TicketFact.objects.bulk_create(facts.compute(ids), batch_size=1000)
+        _apply(ids, 1)
+        Dirty.objects.filter(ticket_id__in=ids).delete()
+    return len(ids)
+
+
+def refresh_all():
+    """Refresh until nothing is marked; return how many requests."""
+    done = 0
+    while count := refresh():
+        done += count
+    return done
+
+
+def rebuild(log=log.info):
+    """Every fact and rollup again from the raw tables; returns {"facts": n, "seconds": s}."""
+    from tickets.models import Ticket
+
+    started = time.monotonic()
+    with transaction.atomic():
+        _one_at_a_time()
+        Dirty.objects.all().delete()
+        TicketFact.objects.all().delete()
+        Rollup.objects.all().delete()
+        ids = Ticket.objects.order_by("pk").values_list("pk", flat=True)
+        count, last = 0, 0
+        while chunk := list(ids.filter(pk__gt=last)[:REBUILD_CHUNK]):
+            TicketFact.objects.bulk_create(facts.compute(chunk), batch_size=2000)
+            last = chunk[-1]
+            count += len(chunk)
+            log(f"facts: {count:,}")
+        last_fact = 0
+        for start in range(0, last + 1, REBUILD_CHUNK * 5):
+            where = f"f.ticket_id > {start} AND f.ticket_id <= {start + REBUILD_CHUNK * 5}"
+            cubes.execute(cubes.upsert_sql(cubes.CUBES, where, 1))
+            last_fact = start
+        log(f"rollups: {Rollup.objects.count():,} rows (to request {last_fact:,})")
+    return {"facts": count, "seconds": round(time.monotonic() - started, 1)}
