@@ -15,6 +15,7 @@ compares the rollups with the same figures computed from the raw tables.
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 # The events of a request, each with the fact's (day, month) columns where it happened.
 EVENTS = ("created", "processed", "closed", "response", "arrival", "resolution", "revisit")
@@ -145,6 +146,11 @@ class Rollup(_Dimensions):
     score_sum = models.IntegerField(default=0)
 
     class Meta:
+        # The reports' permissions (the model itself is never edited by hand).
+        permissions = [
+            ("view_reports", _("Can view the service statistics")),
+            ("view_own_figures", _("Can view their own figures")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=[

@@ -1,0 +1,36 @@
+"""What the analytics app brings to the whole (read by `aftersales.registry`)."""
+
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from aftersales.registry import HomePage, MenuItem
+from aftersales.roles import Role
+
+URLS = [path("analytics/", include("analytics.urls"))]
+
+MENU = [
+    MenuItem(_("Statistics"), "analytics:overview", "analytics.view_reports", "bar-chart", 700),
+]
+
+HOME = [
+    HomePage(
+        "analytics:overview",
+        rank=90,
+        who=lambda user: (
+            user.has_perm("analytics.view_reports") and not user.has_perm("tickets.dispatch_ticket")
+        ),
+    )
+]
+
+REPORTS = ["analytics.view_reports"]
+
+ROLE_PERMISSIONS = {
+    Role.SERVICE_MANAGER: REPORTS,
+    Role.MANAGER: REPORTS,
+    Role.ENGINEER: ["analytics.view_own_figures"],
+}
+
+BEAT_SCHEDULE = {
+    # What the refresh after each change missed (a lost message, a stopped worker).
+    "analytics-every-minute": {"task": "analytics.refresh", "schedule": 60.0},
+}
