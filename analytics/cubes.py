@@ -120,17 +120,17 @@ def rollup_select(cube, grain, sign):
     return f"SELECT {cube}, '{grain}', {period}, {keys}, {sums} FROM ev e GROUP BY {group}"
 
 
-def upsert_sql(cubes, where, sign):
+def upsert_sql(cubes, where, sign, table="analytics_rollup"):
     """Add (`sign` 1) or subtract (-1) the events of the facts `where` selects to the rollups
-    of `cubes`, day and month rows, in one statement."""
+    of `cubes`, day and month rows, in one statement (into `table`, a copy when comparing)."""
     selects = " UNION ALL ".join(
         rollup_select(cube, grain, sign) for cube in cubes for grain in ("d", "m")
     )
     key = ", ".join(["cube", "grain", "period", *DIMENSIONS])
-    sets = ", ".join(f"{c} = analytics_rollup.{c} + excluded.{c}" for c in COLUMNS)
+    sets = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COLUMNS)
     return (
         f"WITH ev AS ({events_sql(lambda event: where)}) "  # noqa: S608 (no user input)
-        f"INSERT INTO analytics_rollup ({key}, {', '.join(COLUMNS)}) "
+        f"INSERT INTO {table} ({key}, {', '.join(COLUMNS)}) "
         f"SELECT * FROM ({selects}) AS x WHERE true "
         f"ON CONFLICT ({key}) DO UPDATE SET {sets}"
     )

@@ -89,10 +89,12 @@ def series(scope, by=()):
     cube = cubes.pick(set(by) | set(scope.filters))
     if cube is None:
         return _from_facts(scope, by, period="day" if scope.daily else "month")
-    rows = Rollup.objects.filter(periods_q(scope.start, scope.end), cube=cube, **scope.filters)
+    rows = Rollup.objects.filter(cube=cube, **scope.filters)
     if scope.daily:
-        rows = rows.filter(grain="d").values("period", *by)
+        rows = rows.filter(grain="d", period__gte=scope.start, period__lte=scope.end)
+        rows = rows.values("period", *by)
     else:
+        rows = rows.filter(periods_q(scope.start, scope.end))
         rows = rows.annotate(month=TruncMonth("period")).values("month", *by)
     rows = rows.annotate(**_sums()).order_by(*rows.query.values_select)
     out = []

@@ -101,3 +101,69 @@ def rebuild(log=log.info):
             last_fact = start
         log(f"rollups: {Rollup.objects.count():,} rows (to request {last_fact:,})")
     return {"facts": count, "seconds": round(time.monotonic() - started, 1)}
+
+
+def _fact_values(fact):
+    return tuple(
+        getattr(fact, f.attname)
+        for f in TicketFact._meta.concrete_fields
+        if f.attname != "ticket_id"
+    )
+
+
+def compare(log=log.info):
+    """Compute every fact and rollup again from the raw tables, without changing anything, and
+    return the differences: {"facts": n, "rollups": n, "examples": [...]}. Nothing is marked
+    for a refresh while comparing (the marks that wait are left to it)."""
+    from tickets.models import Ticket
+
+    examples, fact_diffs = [], 0
+    waiting = set(Dirty.objects.values_list("ticket_id", flat=True))
+    ids = Ticket.objects.order_by("pk").values_list("pk", flat=True)
+    last, seen = 0, set()
+    while chunk := list(ids.filter(pk__gt=last)[:REBUILD_CHUNK]):
+        fresh = {f.ticket_id: _fact_values(f) for f in facts.compute(chunk)}
+        stored = {
+            f.ticket_id: _fact_values(f) for f in TicketFact.objects.filter(ticket_id__in=chunk)
+        }
+        for pk in chunk:
+            if pk not in waiting and fresh.get(pk) != stored.get(pk):
+                fact_diffs += 1
+                if len(examples) < 10:
+                    examples.append(f"request {pk}: fact differs")
+        seen.update(chunk)
+        last = chunk[-1]
+    orphans = TicketFact.objects.exclude(ticket_id__in=waiting).filter(ticket_id__gt=last).count()
+    fact_diffs += orphans
+    log(f"facts: {len(seen):,} compared, {fact_diffs} differ")
+
+    columns = ", ".join(["cube", "grain", "period", *cubes.DIMENSIONS, *cubes.COLUMNS])
+    nonzero = " OR ".join(f"{c} <> 0" for c in cubes.COLUMNS)
+    with transaction.atomic():
+        cubes.execute(
+            "CREATE TEMPORARY TABLE analytics_rollup_expected AS "
+            "SELECT * FROM analytics_rollup WHERE 1 = 0"
+        )
+        cubes.execute(
+            "CREATE UNIQUE INDEX analytics_rollup_expected_key ON analytics_rollup_expected "
+            f"(cube, grain, period, {', '.join(cubes.DIMENSIONS)})"
+        )
+        if connection.vendor == "postgresql":
+            cubes.execute("ALTER TABLE analytics_rollup_expected ALTER COLUMN id DROP NOT NULL")
+        cubes.execute(cubes.upsert_sql(cubes.CUBES, "1 = 1", 1, table="analytics_rollup_expected"))
+        rows = []
+        for one, other in (
+            ("analytics_rollup", "analytics_rollup_expected"),
+            ("analytics_rollup_expected", "analytics_rollup"),
+        ):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {columns} FROM {one} WHERE {nonzero} "  # noqa: S608 (names from code)
+                    f"EXCEPT SELECT {columns} FROM {other} WHERE {nonzero}"
+                )
+                rows += cursor.fetchall()
+        cubes.execute("DROP TABLE analytics_rollup_expected")
+    for row in rows[: max(0, 10 - len(examples))]:
+        examples.append(f"rollup cube {row[0]} {row[1]} {row[2]}: differs")
+    log(f"rollups: {len(rows)} rows differ")
+    return {"facts": fact_diffs, "rollups": len(rows), "examples": examples}
