@@ -15,10 +15,18 @@ from tickets.models import PartLine, Revisit, State, Ticket, Visit
 from .refresh import mark
 
 
-def _queue_refresh():
+def _send_refresh():
     from .tasks import refresh
 
-    transaction.on_commit(lambda: publish(refresh), robust=True)
+    publish(refresh)
+
+
+def _queue_refresh():
+    # Once per transaction, however many requests it changed (a demo history changes
+    # thousands in one).
+    connection = transaction.get_connection()
+    if not any(func is _send_refresh for _sids, func, _robust in connection.run_on_commit):
+        transaction.on_commit(_send_refresh, robust=True)
 
 
 def _changed(ids):
