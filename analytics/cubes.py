@@ -29,40 +29,87 @@ DIMENSIONS = (
 )
 TEXT_DIMENSIONS = {"priority", "service_type", "customer_level"}
 
-# Each event's measures: (rollup column, SQL over the fact row `f`).
+
+class One:
+    """Counts 1 per event."""
+
+    sql = "1"
+
+    def value(self, fact):
+        return 1
+
+
+class Field:
+    """A column of the fact."""
+
+    def __init__(self, name):
+        self.name, self.sql = name, f"f.{name}"
+
+    def value(self, fact):
+        return getattr(fact, self.name)
+
+
+class Not:
+    """1 where a 0/1 column of the fact is 0."""
+
+    def __init__(self, name):
+        self.name, self.sql = name, f"1 - f.{name}"
+
+    def value(self, fact):
+        return 1 - getattr(fact, self.name)
+
+
+class Equals:
+    """1 where a column of the fact holds `number`."""
+
+    def __init__(self, name, number):
+        self.name, self.number = name, number
+        self.sql = f"CASE WHEN f.{name} = {number} THEN 1 ELSE 0 END"
+
+    def value(self, fact):
+        return int(getattr(fact, self.name) == self.number)
+
+
+# Each event's measures: (rollup column, what it sums of the fact). Each measure is written once
+# and read two ways: as SQL (`.sql`, over the fact row `f`: rebuilds and checks) and in Python
+# (`.value(fact)`: the refresh after a change).
 MEASURES = {
-    "created": [("opened", "1"), ("repeat30", "f.repeat30"), ("repeat90", "f.repeat90")],
-    "processed": [("processed", "1")],
+    "created": [
+        ("opened", One()),
+        ("repeat30", Field("repeat30")),
+        ("repeat90", Field("repeat90")),
+    ],
+    "processed": [("processed", One())],
     "closed": [
-        ("closed", "1"),
-        ("first_time_fix", "f.first_time_fix"),
-        ("rounds", "f.rounds"),
-        ("visits", "f.visits"),
-        ("resolution_minutes", "f.resolution_minutes"),
+        ("closed", One()),
+        ("first_time_fix", Field("first_time_fix")),
+        ("rounds", Field("rounds")),
+        ("visits", Field("visits")),
+        ("resolution_minutes", Field("resolution_minutes")),
         *[
-            (f"resolved_in_{k}", f"CASE WHEN f.resolution_bucket = {k} THEN 1 ELSE 0 END")
+            (f"resolved_in_{k}", Equals("resolution_bucket", k))
             for k in range(len(RESOLUTION_BUCKETS) + 1)
         ],
-        ("labour_hours", "f.labour_hours"),
-        ("fees", "f.fees"),
-        ("charged", "f.charged"),
-        ("parts", "f.parts"),
+        ("labour_hours", Field("labour_hours")),
+        ("fees", Field("fees")),
+        ("charged", Field("charged")),
+        ("parts", Field("parts")),
     ],
-    "response": [("response_ok", "f.response_ok"), ("response_late", "1 - f.response_ok")],
-    "arrival": [("arrival_ok", "f.arrival_ok"), ("arrival_late", "1 - f.arrival_ok")],
+    "response": [("response_ok", Field("response_ok")), ("response_late", Not("response_ok"))],
+    "arrival": [("arrival_ok", Field("arrival_ok")), ("arrival_late", Not("arrival_ok"))],
     "resolution": [
-        ("resolution_ok", "f.resolution_ok"),
-        ("resolution_late", "1 - f.resolution_ok"),
+        ("resolution_ok", Field("resolution_ok")),
+        ("resolution_late", Not("resolution_ok")),
     ],
     "revisit": [
-        ("revisited", "f.revisits"),
-        ("revisit_on_time", "f.revisits_on_time"),
-        ("scored", "f.revisits_scored"),
-        ("score_sum", "f.revisit_score_sum"),
+        ("revisited", Field("revisits")),
+        ("revisit_on_time", Field("revisits_on_time")),
+        ("scored", Field("revisits_scored")),
+        ("score_sum", Field("revisit_score_sum")),
     ],
 }
 assert set(MEASURES) == set(EVENTS)
-COLUMNS = [column for event in EVENTS for column, _sql in MEASURES[event]]
+COLUMNS = [column for event in EVENTS for column, _measure in MEASURES[event]]
 
 CUBES = {
     0: (),
@@ -96,7 +143,7 @@ def events_sql(where_of):
     day, month, the dimensions and every measure (0 where the event has none)."""
     branches = []
     for event in EVENTS:
-        own = dict(MEASURES[event])
+        own = {column: measure.sql for column, measure in MEASURES[event]}
         measures = ", ".join(f"{own.get(column, '0')} AS {column}" for column in COLUMNS)
         branches.append(
             f"SELECT f.{event}_day AS day, f.{event}_month AS month, "
@@ -140,3 +187,56 @@ def execute(sql, params=()):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def deltas(facts, sign, into):
+    """Add the events of `facts` (× `sign`) to `into`: {(cube, grain, period, dimensions):
+    [sum per column]} — what `upsert_sql` does, in Python, for the few facts of a refresh."""
+    index = {column: k for k, column in enumerate(COLUMNS)}
+    for fact in facts:
+        dims = {d: getattr(fact, d) for d in DIMENSIONS}
+        for event in EVENTS:
+            day = getattr(fact, f"{event}_day")
+            if day is None:
+                continue
+            values = [
+                (index[column], measure.value(fact) * sign) for column, measure in MEASURES[event]
+            ]
+            for cube, cube_dims in CUBES.items():
+                key_dims = tuple(dims[d] if d in cube_dims else _zero_value(d) for d in DIMENSIONS)
+                for grain, period in (("d", day), ("m", getattr(fact, f"{event}_month"))):
+                    row = into.setdefault((cube, grain, period, key_dims), [0] * len(COLUMNS))
+                    for k, value in values:
+                        row[k] += value
+    return into
+
+
+def _zero_value(dimension):
+    return "" if dimension in TEXT_DIMENSIONS else 0
+
+
+def upsert_rows(rows):
+    """Add the rows of `deltas` (those that change something) to the rollups: one statement."""
+    rows = [(key, sums) for key, sums in sorted(rows.items(), key=_order) if any(sums)]
+    if not rows:
+        return 0
+    key = ", ".join(["cube", "grain", "period", *DIMENSIONS])
+    sets = ", ".join(f"{c} = analytics_rollup.{c} + excluded.{c}" for c in COLUMNS)
+    width = 3 + len(DIMENSIONS) + len(COLUMNS)
+    values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(rows))
+    params = [
+        value
+        for (cube, grain, period, dims), sums in rows
+        for value in (cube, grain, period, *dims, *sums)
+    ]
+    sql = (
+        f"INSERT INTO analytics_rollup ({key}, {', '.join(COLUMNS)}) "  # noqa: S608 (no user input)
+        f"VALUES {values} ON CONFLICT ({key}) DO UPDATE SET {sets}"
+    )
+    return execute(sql, params)
+
+
+def _order(item):
+    # One order for every refresh: two that touch the same rows lock them in the same order.
+    (cube, grain, period, dims), _sums = item
+    return (cube, grain, period, tuple(str(d) for d in dims))

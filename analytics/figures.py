@@ -3,9 +3,11 @@ filtered by dimensions. Every report reads through here; the ratios are in `anal
 """
 
 import calendar
+import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q, Sum
 from django.db.models.functions import TruncMonth
@@ -15,6 +17,24 @@ from .models import Rollup
 
 # Up to this many days a series has a point per day; longer ranges, one per month.
 DAILY_UP_TO = 92
+# Raised by every refresh that changed figures: pages cached under an older one are stale.
+GENERATION = "analytics:generation"
+
+
+def generation():
+    """The figures' generation (a number that changes with every refresh that changed them)."""
+    value = cache.get(GENERATION)
+    if value is None:  # not there yet, evicted, or no cache reachable: a new one
+        value = time.time_ns()
+        cache.add(GENERATION, value, None)
+    return value
+
+
+def next_generation():
+    try:
+        cache.incr(GENERATION)
+    except ValueError:
+        cache.set(GENERATION, time.time_ns(), None)
 
 
 @dataclass(frozen=True)
@@ -61,34 +81,35 @@ def periods_q(start, end):
     )
 
 
-def _sums():
-    return {column: Sum(column) for column in cubes.COLUMNS}
+def _sums(columns=None):
+    return {column: Sum(column) for column in columns or cubes.COLUMNS}
 
 
-def _clean(row):
-    for column in cubes.COLUMNS:
-        row[column] = row[column] or 0
+def _clean(row, columns=None):
+    for column in columns or cubes.COLUMNS:
+        row[column] = row.get(column) or 0
     return row
 
 
-def totals(scope, by=()):
-    """[{dimension: value …, measure: sum …}] over the scope, one row per value of `by`."""
+def totals(scope, by=(), columns=None):
+    """[{dimension: value …, measure: sum …}] over the scope, one row per value of `by`;
+    `columns`: only these measures (all by default)."""
     cube = cubes.pick(set(by) | set(scope.filters))
     if cube is None:
-        return _from_facts(scope, by)
+        return _from_facts(scope, by, columns=columns)
     rows = Rollup.objects.filter(periods_q(scope.start, scope.end), cube=cube, **scope.filters)
     if not by:
-        return [_clean(rows.aggregate(**_sums()))]
-    rows = rows.values(*by).annotate(**_sums()).order_by(*by)
-    return [_clean(row) for row in rows]
+        return [_clean(rows.aggregate(**_sums(columns)), columns)]
+    rows = rows.values(*by).annotate(**_sums(columns)).order_by(*by)
+    return [_clean(row, columns) for row in rows]
 
 
-def series(scope, by=()):
+def series(scope, by=(), columns=None):
     """[{"period": day or month start, dimension …, measure …}] per day (short ranges) or
-    month."""
+    month; `columns`: only these measures (all by default)."""
     cube = cubes.pick(set(by) | set(scope.filters))
     if cube is None:
-        return _from_facts(scope, by, period="day" if scope.daily else "month")
+        return _from_facts(scope, by, period="day" if scope.daily else "month", columns=columns)
     rows = Rollup.objects.filter(cube=cube, **scope.filters)
     if scope.daily:
         rows = rows.filter(grain="d", period__gte=scope.start, period__lte=scope.end)
@@ -96,17 +117,17 @@ def series(scope, by=()):
     else:
         rows = rows.filter(periods_q(scope.start, scope.end))
         rows = rows.annotate(month=TruncMonth("period")).values("month", *by)
-    rows = rows.annotate(**_sums()).order_by(*rows.query.values_select)
+    rows = rows.annotate(**_sums(columns)).order_by(*rows.query.values_select)
     out = []
     for row in rows:
-        row = _clean(row)
+        row = _clean(row, columns)
         if "month" in row:
             row["period"] = row.pop("month")
         out.append(row)
     return out
 
 
-def _from_facts(scope, by, period=None):
+def _from_facts(scope, by, period=None, columns=None):
     """The same sums straight from the facts (no cube holds these dimensions)."""
     conditions = ["f.{event}_day >= %s", "f.{event}_day <= %s"]
     values = [scope.start, scope.end]
@@ -119,7 +140,7 @@ def _from_facts(scope, by, period=None):
     keys = [f"e.{d}" for d in by if d in cubes.DIMENSIONS]
     if period:
         keys.insert(0, f"e.{period}")
-    sums = ", ".join(f"SUM(e.{c}) AS {c}" for c in cubes.COLUMNS)
+    sums = ", ".join(f"SUM(e.{c}) AS {c}" for c in columns or cubes.COLUMNS)
     sql = (
         f"SELECT {', '.join([*keys, sums])} "  # noqa: S608 (names from code, values as params)
         f"FROM ({cubes.events_sql(lambda event: where.format(event=event))}) e"
@@ -134,4 +155,4 @@ def _from_facts(scope, by, period=None):
             row["period"] = row.pop(period)
             if isinstance(row["period"], str):
                 row["period"] = date.fromisoformat(row["period"])
-    return [_clean(row) for row in rows]
+    return [_clean(row, columns) for row in rows]

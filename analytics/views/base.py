@@ -1,13 +1,19 @@
 """The report page: period and filters, figure cards, each chart beside its table, exports."""
 
+import hashlib
+from functools import partial
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from aftersales.access import PermissionMixin
 
+from ..figures import generation
 from ..reports import ReportForm, export, query_of
 
+# A rendered report is kept this long at most (a refresh of the figures makes it stale sooner).
+REPORT_SECONDS = 600
 # The reports' tabs: (url name, title), in order. Each report view adds itself (REPORTS.append).
 REPORTS = []
 
@@ -39,12 +45,25 @@ class ReportView(PermissionMixin, TemplateView):
     def get(self, request, *args, **kwargs):
         form = self.scope_form()
         scope = form.scope()
-        tables = self.tables(scope)
         fmt = request.GET.get("export")
         if fmt in ("csv", "xlsx"):
-            return export(tables, self.title, fmt, scope)
-        context = self.get_context_data(form=form, scope=scope, tables=tables, **kwargs)
+            return export(self.tables(scope), self.title, fmt, scope)
+        context = self.get_context_data(
+            form=form, scope=scope, report=partial(self.report, scope), **kwargs
+        )
         return self.render_to_response(context)
+
+    def report(self, scope):
+        """The figures' part of the page: computed only when the cached copy is missing."""
+        tables = self.tables(scope)
+        return {"cards": self.cards(scope), "sections": [(t, t.cells(scope)) for t in tables]}
+
+    def report_key(self):
+        """The cached report's name: this page and its parameters, the user (a report may show
+        what only they may see), and the figures' generation (any refresh makes it stale)."""
+        params = sorted((k, v) for k, v in self.request.GET.lists() if k not in ("export",))
+        text = f"{self.request.path}|{params}|{self.request.user.pk}|{generation()}"
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -53,8 +72,8 @@ class ReportView(PermissionMixin, TemplateView):
         context.update(
             title=self.title,
             subtitle=self.subtitle,
-            cards=self.cards(scope),
-            sections=[(t, t.cells(scope)) for t in context["tables"]],
+            report_key=self.report_key(),
+            report_seconds=REPORT_SECONDS,
             tabs=[
                 (reverse(name) + "?" + query, title, name == f"analytics:{self.url_name}")
                 for name, title in REPORTS

@@ -45,7 +45,8 @@ def period_scope(scope, period):
 
 def per_period(scope):
     """Requests opened / processed / closed per day or month, every period of the range."""
-    rows = {row["period"]: row for row in figures.series(scope)}
+    counts = ["opened", "processed", "closed"]
+    rows = {row["period"]: row for row in figures.series(scope, columns=counts)}
     periods = scope.days() if scope.daily else scope.months()
     columns = [
         Column("label", _("Day") if scope.daily else _("Month"), "text"),
@@ -151,7 +152,8 @@ def backlog(scope):
 
 
 def top(scope, dimension, model, title, key):
-    rows = [r for r in figures.totals(scope, by=[dimension]) if r[dimension] and r["opened"]]
+    rows = figures.totals(scope, by=[dimension], columns=["opened"])
+    rows = [r for r in rows if r[dimension] and r["opened"]]
     rows.sort(key=lambda r: (-r["opened"], r[dimension]))
     rows = rows[:TOP]
     labels = names(model, [r[dimension] for r in rows])

@@ -12,10 +12,10 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from aftersales.roles import Role
 from analytics import figures
 from analytics.figures import Scope
 from analytics.models import Dirty, TicketFact
-from aftersales.roles import Role
 from tests.factories import enter_ticket
 
 from ..test_celery import wait_for
