@@ -167,6 +167,8 @@ class Table:
     rows: list = field(default_factory=list)
     chart: dict | None = None
     note: str = ""
+    # Many columns: the chart above the table, both the page's full width.
+    wide: bool = False
 
     def cells(self, scope):
         """Rows of (value text, link or None, cell class, stacked label) for the template: the

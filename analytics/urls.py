@@ -1,10 +1,14 @@
 from django.urls import path
 
-from .views import drill, overview
+from .views import agreements, drill, overview, problems, services, sla
 
 app_name = "analytics"
 
 urlpatterns = [
     path("", overview.OverviewView.as_view(), name="overview"),
     path("requests/", drill.RequestsView.as_view(), name="requests"),
+    path("problems/", problems.ProblemsView.as_view(), name="problems"),
+    path("agreements/", agreements.AgreementsView.as_view(), name="agreements"),
+    path("services/", services.ServicesView.as_view(), name="services"),
+    path("sla/", sla.SlaView.as_view(), name="sla"),
 ]
