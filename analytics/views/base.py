@@ -4,6 +4,7 @@ import hashlib
 from functools import partial
 
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
@@ -49,14 +50,26 @@ class ReportView(PermissionMixin, TemplateView):
         if fmt in ("csv", "xlsx"):
             return export(self.tables(scope), self.title, fmt, scope)
         context = self.get_context_data(
-            form=form, scope=scope, report=partial(self.report, scope), **kwargs
+            form=form,
+            scope=scope,
+            report=partial(self.report, scope),
+            # The tables themselves (tests read them), computed only if someone does.
+            tables=SimpleLazyObject(lambda: self.report(scope)["tables"]),
+            **kwargs,
         )
         return self.render_to_response(context)
 
     def report(self, scope):
-        """The figures' part of the page: computed only when the cached copy is missing."""
-        tables = self.tables(scope)
-        return {"cards": self.cards(scope), "sections": [(t, t.cells(scope)) for t in tables]}
+        """The figures' part of the page: computed only when the cached copy is missing (and
+        once per request)."""
+        if getattr(self, "_figures", None) is None:
+            tables = self.tables(scope)
+            self._figures = {
+                "tables": tables,
+                "cards": self.cards(scope),
+                "sections": [(t, t.cells(scope)) for t in tables],
+            }
+        return self._figures
 
     def report_key(self):
         """The cached report's name: this page and its parameters, the user (a report may show
