@@ -22,6 +22,7 @@ from .. import cubes, figures, metrics
 from ..models import AssessmentWeights
 from ..models.assessment import PARTS, score
 from ..reports import Column, Table, display, query_of
+from . import overview  # noqa: F401 (its tab first: REPORTS keeps the modules' load order)
 from .base import REPORTS, ReportView, names
 
 ENGINEER_COLUMNS = [
