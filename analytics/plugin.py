@@ -10,6 +10,14 @@ URLS = [path("analytics/", include("analytics.urls"))]
 
 MENU = [
     MenuItem(_("Statistics"), "analytics:overview", "analytics.view_reports", "bar-chart", 700),
+    MenuItem(
+        _("My figures"),
+        "analytics:mine",
+        "analytics.view_own_figures",
+        "graph-up",
+        rank=140,
+        unless="analytics.view_reports",
+    ),
 ]
 
 HOME = [
@@ -24,9 +32,12 @@ HOME = [
 
 REPORTS = ["analytics.view_reports"]
 
+# Managers set the weights of the engineer assessment score.
+ASSESSMENT = ["analytics.change_assessmentweights"]
+
 ROLE_PERMISSIONS = {
-    Role.SERVICE_MANAGER: REPORTS,
-    Role.MANAGER: REPORTS,
+    Role.SERVICE_MANAGER: REPORTS + ASSESSMENT,
+    Role.MANAGER: REPORTS + ASSESSMENT,
     Role.ENGINEER: ["analytics.view_own_figures"],
 }
 

@@ -194,16 +194,18 @@ class Table:
 
 
 def display(value, kind):
+    # Rounded here: number_format cuts a float's decimals off (2/3 would show as 66.6 %).
     if value is None:
         return "—"
     if kind == "text":
         return str(value)
     if kind == "percent":
-        return number_format(value * 100, 1) + " %"
+        return number_format(round(value * 100, 1), 1) + " %"
     if kind in ("hours", "score", "ratio"):
-        return number_format(value, 2 if kind != "hours" else 1)
+        places = 2 if kind != "hours" else 1
+        return number_format(round(value, places), places)
     if kind == "decimal":
-        return number_format(value, 2, force_grouping=True)
+        return number_format(round(value, 2), 2, force_grouping=True)
     return number_format(value, 0, force_grouping=True)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import agreements, drill, overview, problems, services, sla
+from .views import agreements, drill, engineers, overview, problems, services, sla
 
 app_name = "analytics"
 
@@ -11,4 +11,7 @@ urlpatterns = [
     path("agreements/", agreements.AgreementsView.as_view(), name="agreements"),
     path("services/", services.ServicesView.as_view(), name="services"),
     path("sla/", sla.SlaView.as_view(), name="sla"),
+    path("engineers/", engineers.EngineersView.as_view(), name="engineers"),
+    path("engineers/weights/", engineers.WeightsView.as_view(), name="engineer_weights"),
+    path("mine/", engineers.MineView.as_view(), name="mine"),
 ]

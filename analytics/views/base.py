@@ -89,13 +89,22 @@ class ReportView(PermissionMixin, TemplateView):
             report_seconds=REPORT_SECONDS,
             tabs=[
                 (reverse(name) + "?" + query, title, name == f"analytics:{self.url_name}")
-                for name, title in REPORTS
+                for name, title in sorted(REPORTS, key=_tab_rank)
             ],
             export_query=query,
             offered=self.filters,
             quick_ranges=quick_ranges(),
         )
         return context
+
+
+# The tabs' order (a report not named here comes last).
+TAB_ORDER = ["overview", "problems", "agreements", "services", "sla", "engineers", "scorecard"]
+
+
+def _tab_rank(tab):
+    name = tab[0].split(":")[-1]
+    return TAB_ORDER.index(name) if name in TAB_ORDER else len(TAB_ORDER)
 
 
 def quick_ranges():
