@@ -224,17 +224,31 @@ def raw(value, kind):
     return value
 
 
-def chart(kind, categories, series, *, links=None, percent=False, stack=False, horizontal=False):
+def chart(
+    kind,
+    categories,
+    series,
+    *,
+    links=None,
+    percent=False,
+    stack=False,
+    horizontal=False,
+    integers=None,
+):
     """ECharts options: `series` [(name, [values])], `links` [url per category] (a click on
     a bar or point opens it)."""
     axis_cat = {"type": "category", "data": [str(c) for c in categories]}
     axis_val = {"type": "value"}
+    if integers if integers is not None else not percent:
+        axis_val["minInterval"] = 1  # counts: no 0.5 on the axis
     if percent:
         axis_val["max"] = 100
         axis_val["axisLabel"] = {"formatter": "{value} %"}
     options = {
         "color": PALETTE,
-        "tooltip": {"trigger": "axis"},
+        # Drawn inside the chart, not as an HTML box with inline styles (the pages' Content
+        # Security Policy allows no inline style).
+        "tooltip": {"trigger": "axis", "renderMode": "richText"},
         "legend": {"top": 0, "type": "scroll"},
         "grid": {"left": 8, "right": 16, "top": 36, "bottom": 8, "containLabel": True},
         "xAxis": axis_val if horizontal else axis_cat,

@@ -10,7 +10,10 @@
       return;
     }
     var spec = JSON.parse(source.textContent);
-    var chart = window.echarts.init(node, null, { renderer: "svg" });
+    var chart = window.echarts.init(node, null, { renderer: "canvas" });
+    if (window.matchMedia("(prefers-reduced-motion: reduce)").matches) {
+      spec.options.animation = false;
+    }
     chart.setOption(spec.options);
     if (spec.links && spec.links.length) {
       node.classList.add("report-chart-links");
