@@ -32,6 +32,7 @@ def test_roles_get_exactly_the_permissions_the_apps_declare():
         "customers.view_productmodel",
         "customers.view_maintenanceplan",
         "tickets.work_ticket",
+        "analytics.view_own_figures",
     )
     assert permissions_of(Role.REVISIT_AGENT) == labels(
         "aftersales.view_productline",
@@ -50,7 +51,7 @@ def test_roles_get_exactly_the_permissions_the_apps_declare():
     assert not labels("tickets.supervise_ticket", "tickets.work_ticket") & dispatcher
     # Administrators get every permission of the project's own apps, none of Django's.
     admin = permissions_of(Role.ADMINISTRATOR)
-    assert {app for app, _codename in admin} == {"aftersales", "customers", "tickets"}
+    assert {app for app, _codename in admin} == {"aftersales", "customers", "tickets", "analytics"}
     assert dispatcher | permissions_of(Role.SERVICE_MANAGER) <= admin
 
 
@@ -70,6 +71,8 @@ def test_each_role_lands_on_its_apps_home_page(client, make_user):
         Role.FINANCE: "tickets:list",
         Role.PARTS_CLERK: None,  # no page of theirs yet: the welcome page
         Role.ADMINISTRATOR: "tickets:list",
+        Role.SERVICE_MANAGER: "tickets:list",
+        Role.MANAGER: "analytics:overview",  # the statistics are the management's morning page
     }
     for role, url_name in expected.items():
         client.force_login(make_user(role))
