@@ -23,10 +23,12 @@ HOME = [
 ]
 
 REPORTS = ["analytics.view_reports"]
+# Scoring the GB/T 27922 self-assessment (and changing its items' weights).
+ASSESS = ["analytics.assess_service"]
 
 ROLE_PERMISSIONS = {
-    Role.SERVICE_MANAGER: REPORTS,
-    Role.MANAGER: REPORTS,
+    Role.SERVICE_MANAGER: REPORTS + ASSESS,
+    Role.MANAGER: REPORTS + ASSESS,
     Role.ENGINEER: ["analytics.view_own_figures"],
 }
 

@@ -1,3 +1,4 @@
 from .figures import Dirty, Rollup, TicketFact
+from .scorecard import Assessment, Evidence, ItemScore, ScoreItem
 
-__all__ = ["Dirty", "Rollup", "TicketFact"]
+__all__ = ["Assessment", "Dirty", "Evidence", "ItemScore", "Rollup", "ScoreItem", "TicketFact"]
