@@ -31,13 +31,15 @@ HOME = [
 ]
 
 REPORTS = ["analytics.view_reports"]
+# Scoring the GB/T 27922 self-assessment (and changing its items' weights).
+ASSESS = ["analytics.assess_service"]
 
 # Managers set the weights of the engineer assessment score.
 ASSESSMENT = ["analytics.change_assessmentweights"]
 
 ROLE_PERMISSIONS = {
-    Role.SERVICE_MANAGER: REPORTS + ASSESSMENT,
-    Role.MANAGER: REPORTS + ASSESSMENT,
+    Role.SERVICE_MANAGER: REPORTS + ASSESS + ASSESSMENT,
+    Role.MANAGER: REPORTS + ASSESS + ASSESSMENT,
     Role.ENGINEER: ["analytics.view_own_figures"],
 }
 

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import scorecard_urls
 from .views import agreements, drill, engineers, overview, problems, services, sla
 
 app_name = "analytics"
@@ -15,3 +16,5 @@ urlpatterns = [
     path("engineers/weights/", engineers.WeightsView.as_view(), name="engineer_weights"),
     path("mine/", engineers.MineView.as_view(), name="mine"),
 ]
+# The GB/T 27922 self-assessment.
+urlpatterns += scorecard_urls.urlpatterns

@@ -1,4 +1,14 @@
 from .assessment import AssessmentWeights
 from .figures import Dirty, Rollup, TicketFact
+from .scorecard import Assessment, Evidence, ItemScore, ScoreItem
 
-__all__ = ["AssessmentWeights", "Dirty", "Rollup", "TicketFact"]
+__all__ = [
+    "Assessment",
+    "AssessmentWeights",
+    "Dirty",
+    "Evidence",
+    "ItemScore",
+    "Rollup",
+    "ScoreItem",
+    "TicketFact",
+]
