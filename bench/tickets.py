@@ -52,7 +52,14 @@ def analytics_pages():
 
     today = timezone.localdate()
     three_years = f"start={today.replace(year=today.year - 3) + timedelta(days=1)}&end={today}"
-    reports = [("analytics", "statistics overview", "/analytics/")]
+    reports = [
+        ("analytics", "statistics overview", "/analytics/"),
+        ("an_problems", "statistics by problem type and model", "/analytics/problems/"),
+        ("an_agreements", "statistics by agreement", "/analytics/agreements/"),
+        ("an_services", "statistics by service type", "/analytics/services/"),
+        ("an_sla", "SLA compliance by target, priority, month …", "/analytics/sla/"),
+        ("an_engineers", "engineer assessment", "/analytics/engineers/"),
+    ]
     return [
         entry
         for key, label, path in reports
@@ -66,7 +73,9 @@ def analytics_pages():
             "requests behind a figure (opened in the last 30 days)",
             "manager",
             "/analytics/requests/?event=created",
-        )
+        ),
+        ("an_scorecard", "GB/T 27922 self-assessments", "manager", "/analytics/scorecard/"),
+        ("an_mine", "an engineer's own figures (phone)", "engineer", "/analytics/mine/"),
     ]
 
 
