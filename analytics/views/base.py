@@ -87,10 +87,7 @@ class ReportView(PermissionMixin, TemplateView):
             subtitle=self.subtitle,
             report_key=self.report_key(),
             report_seconds=REPORT_SECONDS,
-            tabs=[
-                (reverse(name) + "?" + query, title, name == f"analytics:{self.url_name}")
-                for name, title in sorted(REPORTS, key=_tab_rank)
-            ],
+            tabs=report_tabs(query, f"analytics:{self.url_name}"),
             export_query=query,
             offered=self.filters,
             quick_ranges=quick_ranges(),
@@ -100,6 +97,14 @@ class ReportView(PermissionMixin, TemplateView):
 
 # The tabs' order (a report not named here comes last).
 TAB_ORDER = ["overview", "problems", "agreements", "services", "sla", "engineers", "scorecard"]
+
+
+def report_tabs(query, current):
+    """The reports' tabs: (link keeping the period and filters, title, whether it is `current`)."""
+    return [
+        (reverse(name) + "?" + query, title, name == current)
+        for name, title in sorted(REPORTS, key=_tab_rank)
+    ]
 
 
 def _tab_rank(tab):

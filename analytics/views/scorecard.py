@@ -25,7 +25,7 @@ from ..models import Assessment, Evidence, ScoreItem
 from ..models.scorecard import LEVEL_THRESHOLDS, Area, Awaits, Level, Metric
 from ..reports import PALETTE, ReportForm, chart, query_of
 from ..scorecard_forms import ItemForm, PeriodForm, ScoreForm, last_twelve_months
-from .base import REPORTS
+from .base import REPORTS, report_tabs
 
 VIEW = "analytics.view_reports"
 ASSESS = "analytics.assess_service"
@@ -52,11 +52,7 @@ LEVEL_TONES = {
 
 def _tabs(request):
     """The reports' tabs, keeping the period the other reports were showing."""
-    query = query_of(ReportForm(request.GET).scope())
-    return [
-        (reverse(name) + "?" + query, title, name == "analytics:scorecard")
-        for name, title in REPORTS
-    ]
+    return report_tabs(query_of(ReportForm(request.GET).scope()), "analytics:scorecard")
 
 
 def _period(assessment):
