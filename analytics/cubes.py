@@ -13,20 +13,8 @@ the facts themselves (`analytics.figures`).
 
 from django.db import connection
 
-from .models.figures import EVENTS, RESOLUTION_BUCKETS
+from .models.figures import DIMENSIONS, EVENTS, RESOLUTION_BUCKETS
 
-DIMENSIONS = (
-    "service_point_id",
-    "engineer_id",
-    "product_line_id",
-    "product_model_id",
-    "problem_type_id",
-    "agreement_id",
-    "customer_id",
-    "priority",
-    "service_type",
-    "customer_level",
-)
 TEXT_DIMENSIONS = {"priority", "service_type", "customer_level"}
 
 

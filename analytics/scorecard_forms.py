@@ -14,13 +14,11 @@ from datetime import timedelta
 from pathlib import PurePath
 
 from django import forms
-from django.conf import settings
 from django.core.files.base import ContentFile
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.lib.validators import plain_text
+from aftersales.lib.validators import plain_text, refuse_oversized
 from tickets.mobile_forms import resized_jpeg
 
 from .models import Evidence
@@ -105,14 +103,8 @@ class EvidenceField(forms.FileField):
     def to_python(self, data):
         if data in self.empty_values:
             return None
-        limit = settings.UPLOAD_MAX_BYTES
         # Checked before anything reads the file: an oversized file is refused unopened.
-        if getattr(data, "size", 0) > limit:
-            raise forms.ValidationError(
-                self.error_messages["too_big"],
-                code="too_big",
-                params={"size": filesizeformat(data.size), "limit": filesizeformat(limit)},
-            )
+        refuse_oversized(data, self.error_messages["too_big"])
         data = super().to_python(data)
         data.seek(0)
         head = data.read(len(PDF_HEADER))

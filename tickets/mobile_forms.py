@@ -13,12 +13,11 @@ from decimal import Decimal, InvalidOperation
 from io import BytesIO
 
 from django import forms
-from django.conf import settings
 from django.core.files.base import ContentFile
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps
 
+from aftersales.lib.validators import refuse_oversized
 from customers.models import WarrantyStatus
 
 from .models import ChargeType, Visit
@@ -104,17 +103,8 @@ class MultiplePhotoField(forms.ImageField):
     def to_python(self, data):
         if data in self.empty_values:
             return None
-        limit = settings.UPLOAD_MAX_BYTES
         # Checked before Pillow reads anything: an oversized file is refused unopened.
-        if getattr(data, "size", 0) > limit:
-            raise forms.ValidationError(
-                self.error_messages["too_big"],
-                code="too_big",
-                params={
-                    "size": filesizeformat(data.size),
-                    "limit": filesizeformat(limit),
-                },
-            )
+        refuse_oversized(data, self.error_messages["too_big"])
         checked = super().to_python(data)
         try:
             return resized_jpeg(checked)

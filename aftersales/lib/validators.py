@@ -46,3 +46,18 @@ def validate_phone(value):
 def plain_text(value):
     """`value` without bidirectional control characters."""
     return _BIDI.sub("", value) if value else value
+
+
+def refuse_oversized(upload, message):
+    """Refuse an uploaded file above settings.UPLOAD_MAX_BYTES before anything reads it;
+    `message` says so with %(size)s and %(limit)s."""
+    from django.conf import settings
+    from django.template.defaultfilters import filesizeformat
+
+    limit = settings.UPLOAD_MAX_BYTES
+    if getattr(upload, "size", 0) > limit:
+        raise ValidationError(
+            message,
+            code="too_big",
+            params={"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
+        )

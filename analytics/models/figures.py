@@ -20,6 +20,20 @@ from django.utils.translation import gettext_lazy as _
 # The events of a request, each with the fact's (day, month) columns where it happened.
 EVENTS = ("created", "processed", "closed", "response", "arrival", "resolution", "revisit")
 
+# The dimensions a fact has and a rollup row may hold (0 / '' where it does not).
+DIMENSIONS = (
+    "service_point_id",
+    "engineer_id",
+    "product_line_id",
+    "product_model_id",
+    "problem_type_id",
+    "agreement_id",
+    "customer_id",
+    "priority",
+    "service_type",
+    "customer_level",
+)
+
 # Resolution time buckets (hours, upper bounds; the last is open): the median is read from them.
 RESOLUTION_BUCKETS = (2, 4, 8, 24, 48, 72, 168, 336)
 
@@ -153,21 +167,7 @@ class Rollup(_Dimensions):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=[
-                    "cube",
-                    "grain",
-                    "period",
-                    "service_point_id",
-                    "engineer_id",
-                    "product_line_id",
-                    "product_model_id",
-                    "problem_type_id",
-                    "agreement_id",
-                    "customer_id",
-                    "priority",
-                    "service_type",
-                    "customer_level",
-                ],
+                fields=["cube", "grain", "period", *DIMENSIONS],
                 name="rollup_key",
             )
         ]
