@@ -8,6 +8,7 @@ service point and per problem type — equals its definition computed with the O
 tickets, visits and revisits; `compare` finds no difference, and a rebuild changes nothing.
 """
 
+import contextlib
 import random
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -73,10 +74,8 @@ def random_history(db, dispatcher, revisit_agent, service_manager):
                 if rng.random() < 0.2:
                     timers.every_minute()
                     continue
-                try:
+                with contextlib.suppress(services.ActionRefused):  # not possible now: next
                     t = _random_step(t, rng, dispatcher, revisit_agent, service_manager, engineers)
-                except services.ActionRefused:
-                    pass
             if rng.random() < 0.3:
                 refresh.refresh_all()
     refresh.refresh_all()

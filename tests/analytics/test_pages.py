@@ -58,7 +58,7 @@ def test_overview_numbers_and_their_export(manager_client, dispatcher, engineer)
     assert card(html, "First-time fix") == "100.0 %"
     book = load_workbook(io.BytesIO(manager_client.get(OVERVIEW + "?export=xlsx").content))
     per_day = book.worksheets[0]
-    today = [row for row in per_day.iter_rows(values_only=True)][-1]
+    today = list(per_day.iter_rows(values_only=True))[-1]
     assert today[1:] == (3, 2, 1)  # opened, processed, closed today: the page's cards
     backlog = {row[0]: row[-1] for row in book.worksheets[2].iter_rows(min_row=2, values_only=True)}
     assert sum(backlog.values()) == 2  # the pending and the processed one are open
@@ -93,9 +93,11 @@ def test_a_fixed_number_of_queries(manager_client, dispatcher, engineer):
 def test_a_cached_report_is_never_stale(manager_client, dispatcher, engineer, monkeypatch):
     """The report is kept in the cache until the next refresh of the figures changes them."""
     some_requests(dispatcher, engineer, 1)
-    opened = lambda: card(
-        manager_client.get(OVERVIEW, HTTP_ACCEPT_LANGUAGE="en").content.decode(), "Opened"
-    )  # noqa: E731
+
+    def opened():
+        html = manager_client.get(OVERVIEW, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        return card(html, "Opened")
+
     assert opened() == "1"
     built = []
     real = OverviewView.report

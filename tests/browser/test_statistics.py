@@ -57,7 +57,7 @@ def test_a_manager_reads_drills_down_and_exports(
         chart.element_handle(),
     )
     chart.click(position={"x": x, "y": y})
-    expect(page).to_have_url(re.compile(r"/analytics/requests/\?.*problem_type_id=%d" % leak.pk))
+    expect(page).to_have_url(re.compile(rf"/analytics/requests/\?.*problem_type_id={leak.pk}"))
     rows = page.locator("#drill-list tbody tr")
     expect(rows).to_have_count(3)
     for ticket in leaking:
