@@ -46,7 +46,7 @@ CONCURRENT_OVER_SINGLE = 5.0  # p95 at 8 clients / at 1 client
 CONCURRENCY = (1, 8)
 
 
-def analytics_pages():
+def analytics_pages(ids):
     """The statistics at their default range (the last 30 days) and over three years."""
     from django.utils import timezone
 
@@ -73,6 +73,12 @@ def analytics_pages():
             "requests behind a figure (opened in the last 30 days)",
             "manager",
             "/analytics/requests/?event=created",
+        ),
+        (
+            "an_drill_3y",
+            "one engineer's requests closed in three years",
+            "manager",
+            f"/analytics/requests/?event=closed&engineer_id={ids['engineer']}&{three_years}",
         ),
         ("an_scorecard", "GB/T 27922 self-assessments", "manager", "/analytics/scorecard/"),
         ("an_mine", "an engineer's own figures (phone)", "engineer", "/analytics/mine/"),
@@ -186,7 +192,7 @@ def pages(dataset, ids):
             "manager",
             "/tickets/manager/?closed_page=3",
         ),
-        *analytics_pages(),
+        *analytics_pages(ids),
         ("customers", "customer list, newest first", "dispatcher", "/customers/"),
         ("equipment", "equipment list, newest first", "dispatcher", "/customers/equipment/"),
         ("plans", "maintenance plans, the next due first", "dispatcher", "/customers/plans/"),

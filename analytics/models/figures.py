@@ -102,6 +102,18 @@ class TicketFact(_Dimensions):
             models.Index(fields=["arrival_day"], name="fact_arrival_day"),
             models.Index(fields=["resolution_day"], name="fact_resolution_day"),
             models.Index(fields=["revisit_day"], name="fact_revisit_day"),
+            # The drill-down lists a row's requests (one engineer, customer …), newest first.
+            *(
+                models.Index(fields=[dimension, "-ticket_id"], name=f"fact_{dimension[:-3]}")
+                for dimension in (
+                    "service_point_id",
+                    "engineer_id",
+                    "product_model_id",
+                    "problem_type_id",
+                    "agreement_id",
+                    "customer_id",
+                )
+            ),
             models.Index(
                 fields=["state", "created_at"],
                 name="fact_open",
