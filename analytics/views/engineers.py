@@ -9,9 +9,11 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
@@ -19,6 +21,7 @@ from aftersales.access import PermissionMixin
 from aftersales.models import ServicePoint, User
 
 from .. import cubes, figures, metrics
+from ..figures import next_generation
 from ..models import AssessmentWeights
 from ..models.assessment import PARTS, score
 from ..reports import Column, Table, display, query_of
@@ -225,21 +228,26 @@ class EngineersView(ReportView):
             ),
         ]
 
+    def report(self, scope):
+        shown = super().report(scope)
+        if "sorted_sections" not in shown:
+            query = query_of(scope)
+            shown["sorted_sections"] = [
+                (table, headers(table.columns, self.sort, query), cells)
+                for table, cells in shown["sections"]
+            ]
+            shown["weights"] = [
+                (AssessmentWeights._meta.get_field(part).verbose_name, value)
+                for part, value in self.weights.as_dict().items()
+            ]
+        return shown
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         query = query_of(context["scope"])
-        # Not kept in the cache: the sorted headings and the weights go with the tables.
-        figures = self.report(context["scope"])
-        context["sorted_sections"] = [
-            (table, headers(table.columns, self.sort, query), cells)
-            for table, cells in figures["sections"]
-        ]
-        context["weights"] = [
-            (AssessmentWeights._meta.get_field(part).verbose_name, value)
-            for part, value in self.weights.as_dict().items()
-        ]
-        # The files keep the page's order.
-        context["export_query"] = f"{query}&sort={self.sort}"
+        # The files keep the page's order (a sort not known falls back in `sort_rows`).
+        sort = self.request.GET.get("sort", DEFAULT_SORT)
+        context["export_query"] = f"{query}&{urlencode({'sort': sort})}"
         context["can_set_weights"] = self.request.user.has_perm(
             "analytics.change_assessmentweights"
         )
@@ -277,6 +285,8 @@ class WeightsView(PermissionMixin, TemplateView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
         AssessmentWeights.set(form.cleaned_data, request.user)
+        # Every cached ranking scored with the old weights is stale.
+        transaction.on_commit(next_generation)
         messages.success(request, _("The weights of the score are saved."))
         return redirect("analytics:engineers")
 

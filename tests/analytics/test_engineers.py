@@ -35,7 +35,7 @@ from django.urls import reverse
 from aftersales.models import BusinessCalendar
 from aftersales.roles import Role
 from analytics import refresh
-from analytics.figures import Scope
+from analytics.figures import Scope, next_generation
 from analytics.models import AssessmentWeights
 from analytics.models.assessment import PARTS, score
 from analytics.views.engineers import assessment
@@ -482,20 +482,25 @@ def test_queries_do_not_grow_with_the_engineers(client_for, manager_client, disp
         for person in people:
             ticket_in_state("closed", dispatcher=dispatcher, engineer=person)
         refresh.refresh_all()
+        next_generation()  # what the refresh's commit does (a test's transaction never commits)
         return people
+
+    def uncached(client, url):
+        next_generation()  # the ranking is built, not read from the cache
+        return queries(client, url)
 
     first = engineers(2)
     url = reverse("analytics:engineers")
     counts = [
-        queries(manager_client, url),
-        queries(client_for(first[0]), reverse("analytics:mine")),
+        uncached(manager_client, url),
+        uncached(client_for(first[0]), reverse("analytics:mine")),
     ]
     more = engineers(18)
     html = manager_client.get(url).content.decode()
     assert all(str(person) in html for person in more)
     assert [
-        queries(manager_client, url),
-        queries(client_for(first[0]), reverse("analytics:mine")),
+        uncached(manager_client, url),
+        uncached(client_for(first[0]), reverse("analytics:mine")),
     ] == counts
 
 
@@ -515,3 +520,13 @@ def test_garbage_parameters_never_fail(manager_client, month, query):
     assert manager_client.get(reverse("analytics:engineers") + query).status_code == 200
     assert manager_client.get(reverse("analytics:engineer_weights") + query).status_code == 200
     assert mine(month["赵一"], query).status_code == 200
+
+
+def test_new_weights_are_never_shown_stale(manager_client, django_capture_on_commit_callbacks):
+    """The ranking is kept in the cache; saving weights makes every kept ranking stale."""
+    url = reverse("analytics:engineers")
+    manager_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert "Satisfaction 20" in manager_client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        post_weights(manager_client, satisfaction=10, jobs=25)
+    assert "Satisfaction 10" in manager_client.get(url).content.decode()
