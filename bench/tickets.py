@@ -44,6 +44,8 @@ PAGE_OVER_LOGGED_IN = 10.0  # page p95 / whoami p95, at the largest size
 LARGE_OVER_SMALL = 1.3  # page p95 at the largest size / at the smallest
 CONCURRENT_OVER_SINGLE = 5.0  # p95 at 8 clients / at 1 client
 CONCURRENCY = (1, 8)
+# The pages every run measures (the others are compared with them).
+BASELINES = ("healthz", "whoami")
 
 
 def analytics_pages(ids):
@@ -429,6 +431,8 @@ def prepare_size(size, url, args, env, log=print):
     }
     results = {}
     for key, label, who, path in pages(dataset, ids):
+        if args.only and key not in BASELINES and not key.startswith(tuple(args.only)):
+            continue
         keys = users[who] if who else [None]
         counted = query_count(path, keys[0])
         if counted["status"] != 200:
@@ -740,6 +744,12 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--reuse", action="store_true", help="keep the database if it exists")
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="PREFIX",
+        help="measure only the pages whose keys start so (and the baselines), e.g. --only an_",
+    )
     args = parser.parse_args(argv)
     sizes = sorted(args.sizes)
 
