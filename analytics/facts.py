@@ -80,21 +80,27 @@ def compute(ticket_ids):
     tickets = list(Ticket.objects.filter(pk__in=ticket_ids).values(*TICKET_FIELDS))
     if not tickets:
         return []
-    ids = [t["id"] for t in tickets]
-    work = _visits(ids)
-    parts = dict(
-        PartLine.objects.filter(visit__ticket_id__in=ids)
-        .values("visit__ticket_id")
-        .annotate(quantity=Sum("quantity"))
-        .values_list("visit__ticket_id", "quantity")
-    )
-    revisits = _revisits(ids)
+    # Visits and revisits come after an assignment: a request never assigned (a new one, most
+    # of a refresh after each change) has none, and a request without visits no parts.
+    assigned = [t["id"] for t in tickets if t["round"] or t["processed_at"] or t["closed_at"]]
+    work = _visits(assigned) if assigned else {}
+    parts = _parts(list(work)) if work else {}
+    revisits = _revisits(assigned) if assigned else {}
     earlier = _earlier_requests(tickets)
     zone = _zone()
     return [
         _fact(t, work.get(t["id"]), parts.get(t["id"]), revisits.get(t["id"]), earlier, zone)
         for t in tickets
     ]
+
+
+def _parts(ids):
+    return dict(
+        PartLine.objects.filter(visit__ticket_id__in=ids)
+        .values("visit__ticket_id")
+        .annotate(quantity=Sum("quantity"))
+        .values_list("visit__ticket_id", "quantity")
+    )
 
 
 def _visits(ids):
