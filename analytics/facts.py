@@ -37,6 +37,7 @@ TICKET_FIELDS = (
     "id",
     "state",
     "created_at",
+    "checked_in_at",
     "processed_at",
     "closed_at",
     "service_point_id",
@@ -80,12 +81,18 @@ def compute(ticket_ids):
     tickets = list(Ticket.objects.filter(pk__in=ticket_ids).values(*TICKET_FIELDS))
     if not tickets:
         return []
-    # Visits and revisits come after an assignment: a request never assigned (a new one, most
-    # of a refresh after each change) has none, and a request without visits no parts.
-    assigned = [t["id"] for t in tickets if t["round"] or t["processed_at"] or t["closed_at"]]
-    work = _visits(assigned) if assigned else {}
+    # A visit starts with a check-in and a revisit follows a report of the work done; a round
+    # that ended unresolved cleared those times, but left its count. So a request that shows
+    # none of them has neither (a new, assigned or accepted one: most refreshes after a change),
+    # and a request without visits no parts.
+    visited = [
+        t["id"]
+        for t in tickets
+        if t["checked_in_at"] or t["processed_at"] or t["closed_at"] or t["unresolved_rounds"]
+    ]
+    work = _visits(visited) if visited else {}
     parts = _parts(list(work)) if work else {}
-    revisits = _revisits(assigned) if assigned else {}
+    revisits = _revisits(visited) if visited else {}
     earlier = _earlier_requests(tickets)
     zone = _zone()
     return [

@@ -53,29 +53,50 @@ def _apply(ids, sign):
     cubes.execute(cubes.upsert_sql(cubes.CUBES, where, sign))
 
 
+def _take_marks(limit):
+    """The first `limit` marked requests, their marks removed (given back if the refresh rolls
+    back). A mark whose transaction is still open waits for the next refresh."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM analytics_dirty WHERE ticket_id IN (SELECT ticket_id FROM "
+                "analytics_dirty ORDER BY ticket_id LIMIT %s FOR UPDATE SKIP LOCKED) "
+                "RETURNING ticket_id",
+                [limit],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+    ids = list(Dirty.objects.order_by("ticket_id").values_list("ticket_id", flat=True)[:limit])
+    Dirty.objects.filter(ticket_id__in=ids).delete()
+    return ids
+
+
+FACT_FIELDS = [f.name for f in TicketFact._meta.concrete_fields if f.name != "ticket_id"]
+
+
 def refresh(limit=BATCH):
     """Bring the marked requests' facts and rollups up to date; return how many."""
     with transaction.atomic():
         _one_at_a_time()
-        marked = Dirty.objects.order_by("ticket_id")
-        if connection.features.has_select_for_update_skip_locked:
-            # A mark whose transaction is still open waits for the next refresh.
-            marked = marked.select_for_update(skip_locked=True)
-        ids = list(marked.values_list("ticket_id", flat=True)[:limit])
+        ids = _take_marks(limit)
         if not ids:
             return 0
         old = list(TicketFact.objects.filter(ticket_id__in=ids))
         new = facts.compute(ids)
+        gone = set(ids) - {fact.ticket_id for fact in new}  # requests deleted since
         if len(ids) <= SMALL_BATCH:
-            # The net change of a few requests, added in one statement.
+            # The net change of a few requests, added in one statement; their facts replaced
+            # in another.
             cubes.upsert_rows(cubes.deltas(new, 1, cubes.deltas(old, -1, {})))
+            TicketFact.objects.bulk_create(
+                new, update_conflicts=True, unique_fields=["ticket_id"], update_fields=FACT_FIELDS
+            )
+            if gone:
+                TicketFact.objects.filter(ticket_id__in=gone).delete()
         else:
             _apply(ids, -1)
-        TicketFact.objects.filter(ticket_id__in=ids).delete()
-        TicketFact.objects.bulk_create(new, batch_size=1000)
-        if len(ids) > SMALL_BATCH:
+            TicketFact.objects.filter(ticket_id__in=ids).delete()
+            TicketFact.objects.bulk_create(new, batch_size=1000)
             _apply(ids, 1)
-        Dirty.objects.filter(ticket_id__in=ids).delete()
         transaction.on_commit(next_generation)
     return len(ids)
 

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import time
 from contextlib import ExitStack
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -89,31 +89,46 @@ def analytics_pages(ids):
 
 def analytics_figures(log=print):
     """Rebuild the statistics when their facts do not cover the generated requests (the
-    generator writes by COPY, outside the services); then time the refresh after one change:
-    a request marked, its fact computed again and the rollups updated, as after a transition."""
+    generator writes by COPY, outside the services); then time the refresh after a real
+    transition: a waiting request assigned through the services (its service point, engineer
+    and response outcome change in a dozen cubes), its refresh timed; then the engineer declines
+    it (the request waits again, as before) and that refresh is timed too."""
+    from django.db.models import Q
+
+    from aftersales.models import User
     from analytics import refresh
     from analytics.models import TicketFact
-    from tickets.models import OPEN_STATES, Ticket
+    from tickets import services
+    from tickets.models import State, Ticket
 
     out = {}
     if TicketFact.objects.count() != Ticket.objects.count():
         log("  statistics: rebuilding the facts and rollups")
         out["rebuild"] = refresh.rebuild(log=lambda text: log(f"    {text}"))
         log(f"  statistics rebuilt in {out['rebuild']['seconds']} s")
+    refresh.refresh_all()
+    dispatcher = User.objects.get(username="dispatcher01")
+    engineer = User.objects.filter(engineer_profile__isnull=False).order_by("username").first()
+    waiting = Ticket.objects.filter(state=State.PENDING_ASSIGNMENT).filter(
+        Q(requested_date__isnull=True) | Q(requested_date__gt=date.today() + timedelta(days=1))
+    )
     times = []
-    open_ids = list(Ticket.objects.filter(state__in=OPEN_STATES).values_list("pk", flat=True)[:41])
-    for pk in open_ids:
-        refresh.mark([pk])
+    for ticket in waiting.order_by("pk")[:51]:
+        ticket = services.perform(ticket, "assign", dispatcher, engineer=engineer)
         started = time.perf_counter()
         refresh.refresh()
         times.append((time.perf_counter() - started) * 1000)
-    times = sorted(times[1:])  # the first pays for the connection and the imports
+        services.perform(ticket, "decline", engineer, reason="bench: back to the queue")
+        started = time.perf_counter()
+        refresh.refresh()
+        times.append((time.perf_counter() - started) * 1000)
+    times = sorted(times[2:])  # the first pays for the connection and the imports
     out["refresh_ms"] = {
         "p50": round(_median(times), 2),
         "p95": round(times[int(len(times) * 0.95)], 2),
     }
     timing = out["refresh_ms"]
-    log(f"  statistics refresh after one change: p50 {timing['p50']} ms, p95 {timing['p95']} ms")
+    log(f"  statistics refresh after a transition: p50 {timing['p50']} ms, p95 {timing['p95']} ms")
     return out
 
 
@@ -718,7 +733,7 @@ def refresh_checks(sizes, generation):
                     "value": timing["p95"],
                     "limit": REFRESH_MS,
                     "result": "PASS" if timing["p95"] <= REFRESH_MS else "FAIL",
-                    "note": "p95 ms, one request marked and refreshed",
+                    "note": "p95 ms, the refresh after one transition",
                 }
             )
     return out
