@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 
 from aftersales.queue import publish_on_commit
 
+from .cells import UncomputedFormula, unescape_formula
 from .models import (
     Contact,
     Customer,
@@ -34,7 +35,7 @@ from .models import (
     ProductModel,
     Tag,
 )
-from .resources import RESOURCES, UncomputedFormula, unescape_formula
+from .resources import RESOURCES
 
 logger = logging.getLogger(__name__)
 

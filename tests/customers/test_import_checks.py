@@ -14,8 +14,9 @@ from django.utils import translation
 
 from aftersales.models import ProductLine
 from customers import imports
+from customers.cells import escape_formula, unescape_formula
 from customers.models import Customer, Equipment, ProductModel
-from customers.resources import RESOURCES, escape_formula, unescape_formula
+from customers.resources import RESOURCES
 
 from ..factories import CustomerFactory, ProductModelFactory, RegionFactory
 
