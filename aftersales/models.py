@@ -537,3 +537,48 @@ class Delivery(models.Model):
             return self.target
         parts = urlsplit(self.target)
         return urlunsplit((parts.scheme, parts.netloc, parts.path, "…" if parts.query else "", ""))
+
+
+# The customer's doors (public pages): counted attempts and SMS verification codes.
+
+
+class Throttle(models.Model):
+    """How many times a key (a hashed IP or mobile number with its purpose) was used in one fixed
+    window: counted by one atomic upsert (`aftersales.throttle.hit`), in the database, so the
+    limits hold with Redis stopped and across every web process."""
+
+    key = models.CharField(max_length=80)
+    period_start = models.DateTimeField()
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "period_start"], name="throttle_once")
+        ]
+        indexes = [models.Index(fields=["period_start"], name="throttle_period")]
+
+    def __str__(self):
+        return f"{self.key} @ {self.period_start:%Y-%m-%d %H:%M}: {self.hits}"
+
+
+class PhoneCode(models.Model):
+    """A one-time code sent by SMS to prove a person holds a mobile number
+    (`aftersales.verification`). Only a keyed hash of the code is stored."""
+
+    mobile = models.CharField(_("mobile"), max_length=11)
+    purpose = models.CharField(max_length=20)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    tries = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["mobile", "purpose", "-created_at"], name="phonecode_mobile")
+        ]
+        verbose_name = _("verification code")
+        verbose_name_plural = _("verification codes")
+
+    def __str__(self):
+        return f"{self.purpose} {self.mobile[:3]}****{self.mobile[-4:]}"

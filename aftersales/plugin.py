@@ -47,6 +47,11 @@ BEAT_SCHEDULE = {
     "deliveries": {"task": "aftersales.tasks.requeue_deliveries", "schedule": 60.0},
     # Expired sessions deleted (a signed-out or idle person's row stays until then).
     "sessions": {"task": "aftersales.tasks.clear_sessions", "schedule": crontab(hour=3, minute=30)},
+    # Rate-limit windows and verification codes of the customer's pages, kept for a day.
+    "public-counters": {
+        "task": "aftersales.tasks.sweep_public_counters",
+        "schedule": crontab(minute=17),
+    },
     # Calendars in use whose complete years end within CALENDAR_WARN_DAYS: administrators are
     # told once per calendar and missing year.
     "calendar-years": {

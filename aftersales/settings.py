@@ -321,6 +321,10 @@ SECURE_CSP = {
 
 # Public pages (QR fault report, customer links) are rate limited per client address.
 PUBLIC_RATE_LIMIT = env.str("PUBLIC_RATE_LIMIT", default="60/m")
+# What a customer may send (a request, an SMS code) is counted in the database
+# (aftersales.throttle): per client address and per mobile number.
+PORTAL_IP_LIMIT = env.str("PORTAL_IP_LIMIT", default="20/h")
+PORTAL_MOBILE_LIMIT = env.str("PORTAL_MOBILE_LIMIT", default="5/h")
 RATELIMIT_IP_META_KEY = "aftersales.lib.client_ip.client_ip"
 RATELIMIT_VIEW = "aftersales.views.rate_limited"
 # The service hotline that public pages offer as a tap-to-call link (empty: not shown).

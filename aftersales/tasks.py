@@ -44,6 +44,14 @@ def clear_sessions():
 
 
 @shared_task
+def sweep_public_counters():
+    """Every hour from beat: delete rate-limit windows and SMS codes older than a day."""
+    from . import throttle, verification
+
+    return throttle.sweep() + verification.sweep()
+
+
+@shared_task
 def check_calendars():
     """Every morning from beat: warn the administrators about calendars in use that run out of
     complete years soon (once per calendar and missing year; calendars.warn_running_out)."""

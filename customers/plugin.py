@@ -9,9 +9,6 @@ from aftersales.roles import Role
 
 URLS = [
     path("customers/", include("customers.urls")),
-    # The page the equipment's QR code opens (/q/<token>/: no login; rate limited;
-    # customers.views.public).
-    path("", include("customers.public_urls")),
 ]
 
 MENU = [

@@ -313,6 +313,8 @@ def test_english_pages_show_no_chinese_text(demo):
     blob = "\n".join(blob)
     found = []
     for who, url, text in render(demo.pages, "en"):
+        # A masked name (上海******公司, aftersales.lib.masking) is data cut into pieces.
+        text = re.sub(r"\S*\*{2,}\S*", " ", text)
         for run in sorted(set(CJK.findall(text))):
             if run in pieces or run in ALLOWED_CHINESE or (len(run) >= 4 and run in blob):
                 continue

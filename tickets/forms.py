@@ -36,6 +36,7 @@ class TicketForm(forms.ModelForm):
             "priority",
             "channel",
             "requested_date",
+            "requested_window",
             "description",
             "analysis",
         ]
@@ -254,6 +255,8 @@ class EntryStartForm(ParamsForm):
     # The problem type chosen so far, kept when the unit changes (if the new unit has it).
     problem_type = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     q = forms.CharField(required=False, max_length=100)
+    # A portal request being matched (tickets.views.intake): entered with its details.
+    intake = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
 
 
 class ManagerQueuesForm(ParamsForm):
@@ -261,3 +264,13 @@ class ManagerQueuesForm(ParamsForm):
 
     locked_page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)
     closed_page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)
+
+
+class IntakeRejectForm(forms.Form):
+    """Turning down a portal request that is no service request."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=300,
+        error_messages={"required": _("Please give a reason.")},
+    )

@@ -93,7 +93,8 @@ class MultiplePhotoField(forms.ImageField):
         "too_many": _("Attach at most %(limit)d photos."),
     }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, max_photos=MAX_PHOTOS, **kwargs):
+        self.max_photos = max_photos
         kwargs.setdefault(
             "widget", MultiplePhotoInput(attrs={"accept": "image/*", "class": "form-control"})
         )
@@ -118,9 +119,9 @@ class MultiplePhotoField(forms.ImageField):
     def clean(self, data, initial=None):
         if not isinstance(data, list | tuple):
             data = [data] if data not in self.empty_values else []
-        if len(data) > MAX_PHOTOS:
+        if len(data) > self.max_photos:
             raise forms.ValidationError(
-                self.error_messages["too_many"], code="too_many", params={"limit": MAX_PHOTOS}
+                self.error_messages["too_many"], code="too_many", params={"limit": self.max_photos}
             )
         single = super().clean
         photos = []

@@ -1,9 +1,16 @@
-"""The customer's pages, at the site's root: no login, rate limited."""
+"""The customer's pages, at the site's root: no login, rate limited (tickets.views.portal and
+tickets.views.public)."""
 
 from django.urls import path
 
-from .views import public
+from .views import portal, public
 
 urlpatterns = [
+    path("q/<str:token>/", portal.unit_report, name="qr_landing"),
+    path("q/<str:token>/add/", portal.unit_add, name="qr_add"),
+    path("report/", portal.portal, name="portal"),
+    path("report/code/", portal.portal_code, name="portal_code"),
+    path("track/", portal.track, name="track"),
+    path("track/code/", portal.track_code, name="track_code"),
     path("t/<str:token>/", public.ticket_public, name="ticket_public"),
 ]

@@ -211,6 +211,12 @@ REASON_ACTIONS = {
 }
 
 
+def log_note(ticket, action, *, actor=None, reason="", data=None):
+    """Log an event that changes no state (the customer added information, …) on a ticket the
+    caller has locked."""
+    return _log(ticket, action, actor, source=ticket.state, reason=reason, data=data)
+
+
 def _log(ticket, action, actor, *, source, reason="", data=None, at=None):
     if source != ticket.state:
         forget(QUEUE_COUNTS)

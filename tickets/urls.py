@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import desk as views
+from .views import intake
 
 app_name = "tickets"
 urlpatterns = [
@@ -14,4 +15,7 @@ urlpatterns = [
     path("<int:pk>/work-order/", views.work_order, name="work_order"),
     path("revisits/", views.RevisitQueueView.as_view(), name="revisit_queue"),
     path("manager/", views.manager_queues, name="manager_queues"),
+    path("intake/", intake.IntakeListView.as_view(), name="intake_list"),
+    path("intake/<int:pk>/", intake.intake_detail, name="intake_detail"),
+    path("intake/<int:pk>/reject/", intake.intake_reject, name="intake_reject"),
 ]

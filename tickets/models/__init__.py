@@ -1,6 +1,7 @@
 """Service requests (服务请求) and their closed loop (SPEC §2), one module per concern:
 `choices` (states and short lists), `ticket` (the request and its states' graph), `log` (one
-row per action), `visit` (engineers' visits, parts, photos, revisit calls)."""
+row per action), `visit` (engineers' visits, parts, photos, revisit calls), `intake` (what
+customers send from their phones)."""
 
 from .choices import (
     FINISHED_STATES,
@@ -11,7 +12,9 @@ from .choices import (
     Channel,
     ServiceType,
     State,
+    TimeWindow,
 )
+from .intake import CustomerPhoto, Intake
 from .log import ACTION_LABELS, TicketTransition
 from .ticket import ProblemType, Ticket, TicketQuerySet, TicketSequence
 from .visit import ChargeType, PartLine, Revisit, VerifiedRecordError, Visit, VisitPhoto
@@ -19,12 +22,14 @@ from .visit import ChargeType, PartLine, Revisit, VerifiedRecordError, Visit, Vi
 __all__ = [
     "ACTION_LABELS",
     "FINISHED_STATES",
+    "Intake",
     "MAX_UNRESOLVED_ROUNDS",
     "OPEN_STATES",
     "QUEUE_COUNTS",
     "STATE_TONES",
     "ChargeType",
     "Channel",
+    "CustomerPhoto",
     "PartLine",
     "ProblemType",
     "Revisit",
@@ -34,6 +39,7 @@ __all__ = [
     "TicketQuerySet",
     "TicketSequence",
     "TicketTransition",
+    "TimeWindow",
     "VerifiedRecordError",
     "Visit",
     "VisitPhoto",

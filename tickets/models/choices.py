@@ -55,6 +55,14 @@ class ServiceType(models.TextChoices):
     CONSULTATION = "consultation", _("Consultation")
 
 
+class TimeWindow(models.TextChoices):
+    """The part of the requested day the customer prefers (the appointment window)."""
+
+    MORNING = "morning", _("Morning (8:00–12:00)")
+    AFTERNOON = "afternoon", _("Afternoon (12:00–18:00)")
+    EVENING = "evening", _("Evening (18:00–21:00)")
+
+
 class Channel(models.TextChoices):
     PHONE = "phone", _("Phone")
     PORTAL = "portal", _("Customer portal")

@@ -36,6 +36,7 @@ ACTION_LABELS = {
     "cancel": _("Cancelled"),
     "cancel_locked": _("Cancelled"),
     "send_tracking": _("Tracking link sent by SMS"),
+    "customer_info": _("Information added by the customer"),
 }
 
 

@@ -28,6 +28,7 @@ from .choices import (
     Channel,
     ServiceType,
     State,
+    TimeWindow,
 )
 
 
@@ -176,6 +177,9 @@ class Ticket(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
         _("channel"), max_length=10, choices=Channel.choices, default=Channel.PHONE
     )
     requested_date = models.DateField(_("customer's requested date"), null=True, blank=True)
+    requested_window = models.CharField(
+        _("preferred time"), max_length=10, choices=TimeWindow.choices, blank=True
+    )
     service_point = models.ForeignKey(
         "aftersales.ServicePoint",
         verbose_name=_("service point"),

@@ -32,7 +32,7 @@ from aftersales.lib.qr import qr_svg
 from aftersales.models import User, user_name
 from customers.models import Customer, Equipment, Priority, ServiceAgreement
 
-from .. import services
+from .. import intake, services
 from ..access import visible_ticket
 from ..filters import RevisitFilter, TicketFilter, short_lists
 from ..forms import (
@@ -49,6 +49,8 @@ from ..models import (
     OPEN_STATES,
     QUEUE_COUNTS,
     STATE_TONES,
+    Channel,
+    Intake,
     Revisit,
     ServiceType,
     State,
@@ -112,6 +114,7 @@ class TicketListView(PermissionMixin, FilteredListMixin, FilterView):
         ctx = super().get_context_data(**kwargs)
         counts = remembered(QUEUE_COUNTS, _queue_counts)
         ctx["queues"] = [(s, State(s).label, counts.get(s, 0)) for s in OPEN_STATES]
+        ctx["intake_count"] = counts.get("intake", 0)
         ctx["selects"] = _select_boxes(ctx["filter"].form)
         ctx["rows"] = desk_rows(ctx["object_list"])
         ctx["current_state"] = self.request.GET.get("state", "")
@@ -204,12 +207,15 @@ def _queue_counts():
     # Each count reads a slice of the state index, never the archive (verified, cancelled);
     # COUNT(*) lets PostgreSQL count from the index alone (COUNT(id) reads every row). Kept in
     # the cache until a ticket changes state (tickets.services forgets it on commit).
-    return dict(
+    counts = dict(
         Ticket.objects.filter(state__in=COUNTED_STATES)
         .values_list("state")
         .annotate(n=Count("*"))
         .values_list("state", "n")
     )
+    # Portal requests waiting for a dispatcher to find their unit (tickets.intake forgets it).
+    counts["intake"] = Intake.objects.filter(status=Intake.Status.WAITING).count()
+    return counts
 
 
 # The filter fields the desk shows as select boxes (the others are inputs of their own).
@@ -280,12 +286,19 @@ def ticket_create(request):
             "equipment": request.GET.get("equipment"),
             "problem_type": request.GET.get("problem_type"),
             "q": request.GET.get("q", ""),
+            "intake": request.GET.get("intake"),
         }
     )
     given = start.values()
     customer_pk, unit_pk = given.get("customer"), given.get("equipment")
-    if start.errors.keys() & {"customer", "equipment"}:
+    if start.errors.keys() & {"customer", "equipment", "intake"}:
         raise Http404  # an id that cannot be one names nothing
+    portal = None
+    if given.get("intake"):
+        portal = get_object_or_404(Intake, pk=given["intake"])
+        if portal.status != Intake.Status.WAITING:
+            messages.info(request, _("This portal request was already handled."))
+            return redirect("tickets:intake_detail", portal.pk)
     if not customer_pk and unit_pk:
         customer_pk = (
             Customer.objects.filter(equipment__pk=unit_pk).values_list("pk", flat=True).first()
@@ -297,23 +310,55 @@ def ticket_create(request):
             if q
             else []
         )
-        return render(request, "tickets/ticket_pick_customer.html", {"q": q, "found": found})
+        return render(
+            request,
+            "tickets/ticket_pick_customer.html",
+            {"q": q, "found": found, "intake": portal},
+        )
 
     customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=customer_pk)
     initial = {"equipment": unit_pk, "problem_type": given.get("problem_type")}
+    if portal is not None:
+        initial.update(_intake_initial(portal))
     form = TicketForm(request.POST or None, customer=customer, initial=initial)
     if request.htmx and request.method == "GET":
         # The unit changed in the form: its problem types (templates/tickets/ticket_form.html).
         return render(request, "tickets/ticket_form.html#problem_type", {"form": form})
     if request.method == "POST" and form.is_valid():
-        ticket = services.enter_ticket(
-            form.save(commit=False),
-            request.user,
-            suspend_reason=form.cleaned_data["suspend_reason"],
-        )
+        suspend_reason = form.cleaned_data["suspend_reason"]
+        if portal is None:
+            ticket = services.enter_ticket(
+                form.save(commit=False), request.user, suspend_reason=suspend_reason
+            )
+        else:
+            try:
+                ticket = intake.match(
+                    portal, form.save(commit=False), request.user, suspend_reason=suspend_reason
+                )
+            except intake.IntakeRefused as refused:
+                messages.error(request, str(refused))
+                return redirect("tickets:intake_detail", portal.pk)
         messages.success(request, _("Service request %(number)s entered.") % {"number": ticket})
         return redirect(ticket)
-    return render(request, "tickets/ticket_form.html", {"form": form, **_customer_facts(customer)})
+    return render(
+        request,
+        "tickets/ticket_form.html",
+        {"form": form, "intake": portal, **_customer_facts(customer)},
+    )
+
+
+def _intake_initial(portal):
+    """The entry form's values from a portal request (what the customer wrote)."""
+    return {
+        "contact_name": portal.contact_name,
+        "contact_phone": portal.mobile,
+        "address": portal.address,
+        "problem_type": portal.problem_type_id,
+        "requested_date": portal.requested_date,
+        "requested_window": portal.requested_window,
+        "description": portal.description,
+        "channel": Channel.PORTAL,
+    }
 
 
 def _customer_facts(customer):
@@ -403,6 +448,17 @@ _LOG_FIELDS = [
 ]
 
 
+def _customer_label(t):
+    """Who a customer's own log row is from (the name and number they gave), or ""."""
+    data = t.data or {}
+    if t.action != "customer_info":
+        return ""
+    return _("Customer %(name)s (%(mobile)s)") % {
+        "name": data.get("name", ""),
+        "mobile": data.get("mobile", ""),
+    }
+
+
 def _transition(t, system, states):
     """What the timeline shows of a transition (a row of _LOG_FIELDS), as text."""
     moved = t.source and t.source != t.target
@@ -415,7 +471,7 @@ def _transition(t, system, states):
             t.actor__display_name, t.actor__first_name, t.actor__last_name, t.actor__username
         )
         if t.actor_id
-        else system,
+        else _customer_label(t) or system,
         "reason": t.reason,
         "score": (t.data or {}).get("score"),
         "hours": (before.get("labour_hours"), (t.data.get("after") or {}).get("labour_hours"))
@@ -458,6 +514,7 @@ def ticket_detail(request, pk):
             "priority_form": priority_form,
             "targets": sla_rows(ticket),
             "panels": ticket_panels.panels(request, ticket),
+            "customer_photos": list(ticket.customer_photos.all()),
             "tracking_url": request.build_absolute_uri(
                 reverse("ticket_public", args=[ticket.public_token])
             ),
