@@ -43,6 +43,8 @@ LOGGED_IN_OVER_MINIMAL = 4.0  # whoami p95 / healthz p95
 PAGE_OVER_LOGGED_IN = 10.0  # page p95 / whoami p95, at the largest size
 LARGE_OVER_SMALL = 1.3  # page p95 at the largest size / at the smallest
 CONCURRENT_OVER_SINGLE = 5.0  # p95 at 8 clients / at 1 client
+# The customer's pages (issue "The customer's side"): p95 / whoami p95 at 1 client.
+PUBLIC_OVER_LOGGED_IN = {"track": 5.0, "qr": 5.0}
 CONCURRENCY = (1, 8)
 # The pages every run measures (the others are compared with them).
 BASELINES = ("healthz", "whoami")
@@ -219,6 +221,14 @@ def pages(dataset, ids):
             "dispatcher",
             f"/customers/plans/?due=30&service_point={ids['plan_point']}",
         ),
+        # The customer's pages (no login): a request's tracking page, a unit's QR code page.
+        (
+            "track",
+            "customer's tracking page of the timeline ticket (/t/…)",
+            None,
+            f"/t/{ids['track_token']}/",
+        ),
+        ("qr", "a unit's QR code page (fault report)", None, f"/q/{ids['qr_token']}/"),
         ("calendars", "business calendars list", "manager", "/org/calendars/"),
         (
             "calendar_year",
@@ -244,6 +254,8 @@ def server_environment():
         LOG_LEVEL="WARNING",
         STATIC_ROOT=str(BASE_DIR / "var" / "bench-static"),
         CACHE_KEY_PREFIX="bench",
+        # One address asks for every page: the public pages' limit per address would answer 429.
+        PUBLIC_RATE_LIMIT="100000000/m",
     )
     env["REDIS_URL"] = env.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
     if not _answers(env["REDIS_URL"]):
@@ -420,7 +432,8 @@ def prepare_size(size, url, args, env, log=print):
     from django.db.models import Count
 
     from aftersales.models import User
-    from customers.models import MaintenancePlan
+    from customers.models import Equipment, MaintenancePlan
+    from tickets.models import Ticket
 
     use_database(url)
     # Each size's server keeps its cache entries under its own prefix (this process too).
@@ -436,6 +449,12 @@ def prepare_size(size, url, args, env, log=print):
         .annotate(plans=Count("pk"))
         .order_by("-plans")
         .values_list("service_point_id", flat=True)
+        .first(),
+        "track_token": Ticket.objects.filter(pk=dataset["timeline_ticket"])
+        .values_list("public_token", flat=True)
+        .get(),
+        "qr_token": Equipment.objects.filter(serial_no=dataset["serial"])
+        .values_list("qr_token", flat=True)
         .first(),
     }
     users = {
@@ -593,6 +612,12 @@ def checks(sizes, by_size):
                     LOGGED_IN_OVER_MINIMAL,
                     ratio <= LOGGED_IN_OVER_MINIMAL,
                 )
+    who = _p95(large, "whoami", 1)
+    for key, limit in PUBLIC_OVER_LOGGED_IN.items():
+        p95 = _p95(large, key, 1)
+        if key in large and p95 is not None and who:
+            ratio = p95 / who
+            add(f"page ≤ {limit:g}× whoami", key, sizes[-1], 1, ratio, limit, ratio <= limit)
     for c in CONCURRENCY:
         who = _p95(large, "whoami", c)
         for key in large:
