@@ -37,8 +37,8 @@ from aftersales.models import Delivery, EngineerProfile, Notification, ProductLi
 from aftersales.roles import Role
 from customers.models import Customer, Equipment, Priority, ServiceAgreement
 
-from . import services, sla, timers
-from .models import Channel, ChargeType, ProblemType, Revisit, ServiceType, State, Ticket
+from . import intake, services, sla, timers
+from .models import Channel, ChargeType, Intake, ProblemType, Revisit, ServiceType, State, Ticket
 
 # (code, name, the product lines it applies to: aftersales.demo.PRODUCT_LINES; none: every line)
 PROBLEM_TYPES = [
@@ -121,7 +121,48 @@ def seed(out):
     return [
         SummaryRow("problem types", ProblemType.objects.count(), problem_types),
         SummaryRow("service requests", Ticket.objects.count(), tickets, since),
+        SummaryRow(
+            "portal requests to match",
+            Intake.objects.filter(status=Intake.Status.WAITING).count(),
+            0,
+        ),
     ]
+
+
+def _customer_doors():
+    """What customers sent themselves lately: two faults reported from the units' QR
+    codes, and a portal request naming no unit we know (it waits on the desk to be matched)."""
+    units = (
+        Equipment.objects.filter(tickets__isnull=True)
+        .select_related("customer", "product_model")
+        .order_by("serial_no")[:2]
+    )
+    reports = [
+        ("刘女士", "13761234501", "设备运行时噪音很大，偶尔报警 E2", "morning"),
+        ("陈工", "13761234502", "开机后显示屏不亮，指示灯闪烁", "afternoon"),
+    ]
+    entered = 0
+    for unit, (name, mobile, text, window) in zip(units, reports, strict=False):
+        intake.report_fault(
+            unit,
+            channel=Channel.QR,
+            contact_name=name,
+            mobile=mobile,
+            description=text,
+            requested_date=timezone.localdate() + timedelta(days=1),
+            requested_window=window,
+        )
+        entered += 1
+    intake.portal_request(
+        "13761234503",
+        serial_no="",
+        contact_name="周先生",
+        description="店里的冷柜不制冷，温度显示 12℃，序列号找不到",
+        company="杭州周记餐饮",
+        product="商用冷柜",
+        address="杭州市西湖区文三路 88 号",
+    )
+    return entered
 
 
 class _Timeline:
@@ -234,11 +275,14 @@ class _History:
                     if following is not None:
                         heapq.heappush(queue, (following, seq, steps))
                     self._expect(stories[seq].ticket)
+                # Half an hour before the end, in working time like the rest of the history.
+                clock.move_to(self.line.moment(self.line.end - 30 * MINUTE))
+                entered = _customer_doors()
                 self._run_timers(clock, self.line.moment(self.line.end))
         finally:
             timer_log.setLevel(level)
         self._settle_messages()
-        return len(stories)
+        return len(stories) + entered
 
     def _expect(self, ticket):
         """Note when the timer will next have something to do for `ticket` (its next warning
