@@ -169,8 +169,9 @@ def _get_default(key, default=None, version=None):
 class RedisCache(django_redis.RedisCache):
     """django.core.cache.backends.redis.RedisCache with `_ReusedRedisClient` (settings.CACHES),
     and fail-soft: the cache is an optimisation, so when Redis is down every call answers as a
-    miss (pages rebuild from the database), writes are dropped, and `incr` answers None (a rate
-    limit then refuses: django-ratelimit's fail-closed, a polite 429 on the public pages). Short
+    miss (pages rebuild from the database), writes are dropped, and `incr` answers None (a page
+    view's rate limit then lets it through: RATELIMIT_FAIL_OPEN; the customer's actions are
+    counted in the database, aftersales.throttle). Short
     socket timeouts (OPTIONS in settings.CACHES) bound the wait for a Redis that hangs.
 
     Entries that a change should have dropped while Redis was down stay until their timeout

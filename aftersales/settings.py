@@ -326,6 +326,9 @@ PUBLIC_RATE_LIMIT = env.str("PUBLIC_RATE_LIMIT", default="60/m")
 PORTAL_IP_LIMIT = env.str("PORTAL_IP_LIMIT", default="20/h")
 PORTAL_MOBILE_LIMIT = env.str("PORTAL_MOBILE_LIMIT", default="5/h")
 RATELIMIT_IP_META_KEY = "aftersales.lib.client_ip.client_ip"
+# With Redis down the page views' limit cannot count: the customer's pages still open (a fault
+# report matters more than a count), while what costs something stays limited in the database.
+RATELIMIT_FAIL_OPEN = True
 RATELIMIT_VIEW = "aftersales.views.rate_limited"
 # The service hotline that public pages offer as a tap-to-call link (empty: not shown).
 SERVICE_HOTLINE = env.str("SERVICE_HOTLINE", default="400-800-1234" if DEBUG else "")
