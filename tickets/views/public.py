@@ -23,7 +23,7 @@ PUBLIC_EVENTS = {
     "accept": (_("The engineer confirmed the job"), "check2"),
     "depart": (_("The engineer is on the way"), "truck"),
     "check_in": (_("The engineer is on site"), "geo-alt"),
-    "resolve": (_("Work done"), "tools"),
+    "resolve": (_("Service completed"), "tools"),
     "not_resolved": (_("Another visit is needed"), "arrow-repeat"),
     "suspend": (_("On hold"), "pause-circle"),
     "resume": (_("Resumed"), "play-circle"),
