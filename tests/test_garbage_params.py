@@ -17,6 +17,7 @@ from tests.factories import EquipmentFactory, enter_ticket
 PAGES = [
     ("dispatcher", "tickets:list"),
     ("dispatcher", "tickets:create"),
+    ("dispatcher", "tickets:intake_list"),
     ("revisit_agent", "tickets:revisit_queue"),
     ("service_manager", "tickets:manager_queues"),
     ("engineer", "mobile:jobs"),
@@ -36,7 +37,7 @@ PAGES = [
 ]
 # Parameters a page reads that no GET form of it offers (links carry them).
 EXTRA = {
-    "tickets:create": ["customer", "equipment", "problem_type", "q"],
+    "tickets:create": ["customer", "equipment", "problem_type", "q", "intake"],
     "tickets:manager_queues": ["locked_page", "closed_page"],
     "mobile:jobs": ["tab"],
     "customers:plan_list": ["equipment"],

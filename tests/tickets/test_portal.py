@@ -432,3 +432,48 @@ def test_the_tracking_page_shows_the_engineer_and_appointment(client, dispatcher
     assert str(engineer) in page
     assert day.strftime("%Y-%m-%d") in page and "下午" in page
     assert "已派工程师" in page
+
+
+# Garbage ------------------------------------------------------------------------------------------
+
+
+@override_settings(
+    PORTAL_MOBILE_LIMIT="1000/h", PORTAL_IP_LIMIT="1000/h", PUBLIC_RATE_LIMIT="1000/m"
+)
+def test_garbage_in_the_customers_forms_never_fails(client, unit):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.test_garbage_params import VALUES
+
+    qr = reverse("qr_landing", args=[unit.qr_token])
+    forms = {
+        qr: [
+            "problem_type",
+            "description",
+            "contact_name",
+            "mobile",
+            "requested_date",
+            "requested_window",
+            "new",
+        ],
+        reverse("qr_add", args=[unit.qr_token]): ["description", "contact_name", "mobile"],
+        reverse("portal"): ["mobile"],
+        reverse("portal_code"): ["code"],
+        reverse("track"): ["number", "mobile"],
+        reverse("track_code"): ["code"],
+    }
+
+    @settings(
+        max_examples=40,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(st.sampled_from(sorted(forms)), st.data())
+    def garbage(url, data):
+        fields = data.draw(st.dictionaries(st.sampled_from(forms[url]), VALUES, max_size=4))
+        assert client.post(url, fields).status_code in (200, 302, 400, 409, 429)
+        assert client.get(url, fields).status_code in (200, 302)
+
+    garbage()
