@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from .views import public
+from .views import public, rating
 
 urlpatterns = [
     path("t/<str:token>/", public.ticket_public, name="ticket_public"),
+    path("t/<str:token>/rate/", rating.ticket_rate, name="ticket_rate"),
 ]
