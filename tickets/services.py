@@ -9,6 +9,7 @@ runs the django-fsm transition and writes the transition row, all in one transac
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
 from django.urls import reverse
@@ -19,6 +20,7 @@ from django_fsm import can_proceed, has_transition_perm
 
 from aftersales.caching import forget
 from aftersales.lib.actions import Refused
+from aftersales.lib.validators import normalize_cn_mobile, validate_cn_mobile
 from aftersales.models import User
 from aftersales.notifications import Text, notify, people_with_role, send_sms
 from aftersales.roles import Role
@@ -260,10 +262,11 @@ def text_customer(ticket, transition):
 
     Keyed by the transition row: a reassignment (a new row) texts again, the same row never
     twice (a task retried after its commit). Sent after the commit (nothing on a rollback);
-    nothing for a request without a phone. A timer's message waits for the end of quiet hours.
+    nothing for a request without a mobile number (none, or a landline: it cannot take an SMS).
+    A timer's message waits for the end of quiet hours.
     """
-    phone = "".join((ticket.contact_phone or "").split())
-    if not phone:
+    phone = _mobile(ticket.contact_phone)
+    if phone is None:
         return
     link = settings.SITE_URL + reverse("ticket_public", args=[ticket.public_token])
     with translation.override(settings.LANGUAGE_CODE):
@@ -274,6 +277,15 @@ def text_customer(ticket, transition):
             "link": link,
         }
     send_sms(phone, text, key=f"customer:{transition.pk}", automated=transition.actor_id is None)
+
+
+def _mobile(phone):
+    """The phone as a mainland mobile number ("+86 139-1234-5678": "13912345678"), else None."""
+    try:
+        validate_cn_mobile(phone)
+    except ValidationError:
+        return None
+    return normalize_cn_mobile(phone)
 
 
 def _appointment(ticket):

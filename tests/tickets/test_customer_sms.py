@@ -211,13 +211,23 @@ def test_an_unlocked_request_texts_its_new_assignment(
     assert mobile == "13912345678" and "已安排工程师 李明 上门" in text and link(ticket) in text
 
 
-def test_a_request_without_a_phone_texts_nobody(
-    dispatcher, li, sent, django_capture_on_commit_callbacks
+@pytest.mark.parametrize("phone", ["", " ", "0755-86001234-8021", "12345"])
+def test_a_request_without_a_mobile_number_texts_nobody(
+    dispatcher, li, sent, django_capture_on_commit_callbacks, phone
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        ticket_in_state(State.PROCESSED, dispatcher=dispatcher, engineer=li, contact_phone=" ")
+        ticket_in_state(State.PROCESSED, dispatcher=dispatcher, engineer=li, contact_phone=phone)
     assert sent == []
     assert not Delivery.objects.exists()
+
+
+def test_a_mobile_number_written_any_way_is_texted(
+    dispatcher, li, sent, django_capture_on_commit_callbacks
+):
+    ticket = enter_ticket(dispatcher, contact_phone="+86 139-1234-5678")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.perform(ticket, "assign", dispatcher, engineer=li)
+    assert [mobile for mobile, _text in sent] == ["13912345678"]
 
 
 def test_other_actions_text_nobody(dispatcher, li, sent, django_capture_on_commit_callbacks):
