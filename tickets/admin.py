@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from .models import (
     PartLine,
     ProblemType,
+    Rating,
     Revisit,
     Ticket,
     TicketTransition,
@@ -139,4 +140,15 @@ class RevisitAdmin(ReadOnly, admin.ModelAdmin):
     list_filter = ["outcome", "score"]
     search_fields = ["ticket__number"]
     list_select_related = ["ticket", "agent"]
+    raw_id_fields = ["ticket"]
+
+
+@admin.register(Rating)
+class RatingAdmin(ReadOnly, admin.ModelAdmin):
+    """Customers' ratings from the tracking page, as given: nobody edits them."""
+
+    list_display = ["ticket", "round", "score", "at"]
+    list_filter = ["score"]
+    search_fields = ["ticket__number"]
+    list_select_related = ["ticket"]
     raw_id_fields = ["ticket"]

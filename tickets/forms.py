@@ -274,3 +274,21 @@ class IntakeRejectForm(forms.Form):
         max_length=300,
         error_messages={"required": _("Please give a reason.")},
     )
+
+
+class RatingForm(forms.Form):
+    """The customer's rating on the tracking page: a score of 1–5 and an optional comment."""
+
+    SCORE_MESSAGE = _("Choose a score from 1 to 5.")
+
+    score = forms.TypedChoiceField(
+        label=_("Your rating"),
+        choices=[(n, str(n)) for n in range(1, 6)],
+        coerce=int,
+        error_messages={"required": SCORE_MESSAGE, "invalid_choice": SCORE_MESSAGE},
+    )
+    comment = forms.CharField(label=_("Comment (optional)"), max_length=500, required=False)
+
+    def clean_comment(self):
+        # Direction controls would make the comment read differently on the revisit queue.
+        return plain_text(self.cleaned_data["comment"]).strip()

@@ -3,7 +3,7 @@ tickets.views.public)."""
 
 from django.urls import path
 
-from .views import portal, public
+from .views import portal, public, rating
 
 urlpatterns = [
     path("q/<str:token>/", portal.unit_report, name="qr_landing"),
@@ -13,4 +13,5 @@ urlpatterns = [
     path("track/", portal.track, name="track"),
     path("track/code/", portal.track_code, name="track_code"),
     path("t/<str:token>/", public.ticket_public, name="ticket_public"),
+    path("t/<str:token>/rate/", rating.ticket_rate, name="ticket_rate"),
 ]

@@ -8,16 +8,19 @@ runs the django-fsm transition and writes the transition row, all in one transac
 
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
 from aftersales.caching import forget
 from aftersales.lib.actions import Refused
+from aftersales.lib.validators import normalize_cn_mobile, validate_cn_mobile
 from aftersales.models import User
 from aftersales.notifications import Text, notify, people_with_role, send_sms
 from aftersales.roles import Role
@@ -27,10 +30,12 @@ from . import sla
 from .hooks import visit_recorded
 from .models import (
     ACTION_LABELS,
+    NEEDS_CALL_SCORE,
     QUEUE_COUNTS,
     Channel,
     PartLine,
     ProblemType,
+    Rating,
     Revisit,
     ServiceType,
     State,
@@ -218,9 +223,11 @@ def log_note(ticket, action, *, actor=None, reason="", data=None):
 
 
 def _log(ticket, action, actor, *, source, reason="", data=None, at=None):
+    """Write the transition row of `action`, the one record of every change; the customer is
+    texted about the actions of CUSTOMER_SMS (whichever path took them: desk, phone, timer)."""
     if source != ticket.state:
         forget(QUEUE_COUNTS)
-    return TicketTransition.objects.create(
+    row = TicketTransition.objects.create(
         at=at or timezone.now(),
         ticket=ticket,
         action=action,
@@ -230,6 +237,71 @@ def _log(ticket, action, actor, *, source, reason="", data=None, at=None):
         reason=reason or "",
         data=data or {},
     )
+    if action in CUSTOMER_SMS:
+        text_customer(ticket, row)
+    return row
+
+
+# What the customer is texted, and when (issue 11): the engineer and the appointment when one
+# is assigned, the engineer on site, the work done with the way to the report and the rating.
+_ASSIGNED_SMS = gettext_lazy(
+    "[After-sales service] Engineer %(engineer)s will handle your service request %(number)s, "
+    "appointment: %(appointment)s. Follow it here: %(link)s"
+)
+CUSTOMER_SMS = {
+    "assign": _ASSIGNED_SMS,
+    "unlock": _ASSIGNED_SMS,
+    "check_in": gettext_lazy(
+        "[After-sales service] Engineer %(engineer)s has arrived for your service request "
+        "%(number)s. Follow it here: %(link)s"
+    ),
+    "resolve": gettext_lazy(
+        "[After-sales service] The work on your service request %(number)s is done. See the "
+        "service report and rate our service here: %(link)s"
+    ),
+}
+
+
+def text_customer(ticket, transition):
+    """Text the request's contact phone about `transition` (a row of one of CUSTOMER_SMS's
+    actions) with the tracking link, in the site's language whoever acted.
+
+    Keyed by the transition row: a reassignment (a new row) texts again, the same row never
+    twice (a task retried after its commit). Sent after the commit (nothing on a rollback);
+    nothing for a request without a mobile number (none, or a landline: it cannot take an SMS).
+    A timer's message waits for the end of quiet hours.
+    """
+    phone = _mobile(ticket.contact_phone)
+    if phone is None:
+        return
+    link = settings.SITE_URL + reverse("ticket_public", args=[ticket.public_token])
+    with translation.override(settings.LANGUAGE_CODE):
+        text = str(CUSTOMER_SMS[transition.action]) % {
+            "number": ticket.number,
+            "engineer": str(ticket.engineer) if ticket.engineer_id else "",
+            "appointment": _appointment(ticket),
+            "link": link,
+        }
+    send_sms(phone, text, key=f"customer:{transition.pk}", automated=transition.actor_id is None)
+
+
+def _mobile(phone):
+    """The phone as a mainland mobile number ("+86 139-1234-5678": "13912345678"), else None."""
+    try:
+        validate_cn_mobile(phone)
+    except ValidationError:
+        return None
+    return normalize_cn_mobile(phone)
+
+
+def _appointment(ticket):
+    """The appointment as the customer's SMS gives it (in the active language)."""
+    if ticket.requested_date is None:
+        return _("to be agreed with you")
+    appointment = f"{ticket.requested_date:%Y-%m-%d}"
+    if ticket.requested_window:
+        appointment += " " + str(ticket.get_requested_window_display())
+    return appointment
 
 
 # Entry -----------------------------------------------------------------------------------------
@@ -305,6 +377,45 @@ def enter_plan_ticket(plan, date):
 
 
 # The engineer's visit ---------------------------------------------------------------------------
+
+
+def departed_at(ticket, log):
+    """When the engineer set off for this assignment (`log`: the ticket's transition rows, in
+    order), or None: a "depart" row after the latest assignment."""
+    if ticket.state != State.ASSIGNED or ticket.assigned_at is None:
+        return None
+    times = [row.at for row in log if row.action == "depart" and row.at >= ticket.assigned_at]
+    return times[-1] if times else None
+
+
+def depart(ticket, actor, *, version):
+    """The assigned engineer sets off for an accepted job ("on the way" for the customer): a
+    "depart" row without a state change, once per assignment; the version is raised.
+
+    A second press is refused with its own message (not the stale page's, which the first
+    press's new version would give it)."""
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if locked.state == State.ASSIGNED and locked.engineer_id == actor.pk:
+            since = departed_at(locked, locked.log.filter(action="depart"))
+            if since is not None:
+                raise ActionRefused(
+                    _("You already set off for this job at %(time)s.")
+                    % {"time": f"{timezone.localtime(since):%H:%M}"}
+                )
+        if version is not None and locked.version != version:
+            raise ActionRefused(stale_message())
+        if not (
+            locked.state == State.ASSIGNED
+            and locked.engineer_id == actor.pk
+            and actor.has_perm("tickets.work_ticket")
+        ):
+            raise ActionRefused(_("You can set off only for a job assigned to you."))
+        if locked.accepted_at is None:
+            raise ActionRefused(_("Accept the job before you set off."))
+        _log(locked, "depart", actor, source=locked.state, data={"round": locked.round})
+        Ticket.objects.filter(pk=locked.pk).update(version=F("version") + 1)
+    return Ticket.objects.get(pk=ticket.pk)
 
 
 def check_in(ticket, actor, *, version=None, latitude=None, longitude=None):
@@ -435,6 +546,44 @@ def record_revisit(ticket, actor, *, version, outcome, score=None, comment=""):
         save(locked)
         _log(locked, "revisit_attempt", actor, source=locked.state, reason=comment, data=data)
         Ticket.objects.filter(pk=locked.pk).update(version=F("version") + 1)
+    return Ticket.objects.get(pk=ticket.pk)
+
+
+# The states in which the customer may rate the work of the current round.
+RATABLE_STATES = (State.PROCESSED, State.CLOSED, State.VERIFIED)
+
+
+def current_rating(ticket):
+    """The customer's rating of the ticket's current round, or None."""
+    return Rating.objects.filter(ticket=ticket, round=ticket.round).first()
+
+
+def rate_ticket(ticket, *, score, comment=""):
+    """The customer rates the work on the tracking page (no login: the actor is nobody), once
+    per processing round, after it is processed.
+
+    Side effects: a Rating row (the revisit's first answer: the revisit queue and form show it),
+    a "rate" log row without a state change, the version raised; a score of 1–2 while the
+    request waits for its revisit puts it first in the revisit queue (`needs_call`).
+    """
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if locked.state not in RATABLE_STATES:
+            raise ActionRefused(_("This service request can be rated once the work is done."))
+        if Rating.objects.filter(ticket=locked, round=locked.round).exists():
+            raise ActionRefused(_("You have already rated this service. Thank you!"))
+        # Checked under the ticket's lock: a second form sent at the same moment waits here and
+        # then finds the first one's rating (the unique constraint is the database's guard).
+        Rating.objects.create(ticket=locked, round=locked.round, score=score, comment=comment)
+        needs_call = locked.state == State.PROCESSED and score <= NEEDS_CALL_SCORE
+        _log(
+            locked,
+            "rate",
+            None,
+            source=locked.state,
+            data={"score": score, "comment": comment, "round": locked.round},
+        )
+        Ticket.objects.filter(pk=locked.pk).update(version=F("version") + 1, needs_call=needs_call)
     return Ticket.objects.get(pk=ticket.pk)
 
 

@@ -1,7 +1,7 @@
 """Service requests (服务请求) and their closed loop (SPEC §2), one module per concern:
 `choices` (states and short lists), `ticket` (the request and its states' graph), `log` (one
 row per action), `visit` (engineers' visits, parts, photos, revisit calls), `intake` (what
-customers send from their phones)."""
+customers send from their phones), `rating` (the customer's own rating)."""
 
 from .choices import (
     FINISHED_STATES,
@@ -15,15 +15,18 @@ from .choices import (
     TimeWindow,
 )
 from .intake import CustomerPhoto, Intake
-from .log import ACTION_LABELS, TicketTransition
+from .log import ACTION_LABELS, CUSTOMER_ACTIONS, TicketTransition
+from .rating import NEEDS_CALL_SCORE, Rating
 from .ticket import ProblemType, Ticket, TicketQuerySet, TicketSequence
 from .visit import ChargeType, PartLine, Revisit, VerifiedRecordError, Visit, VisitPhoto
 
 __all__ = [
     "ACTION_LABELS",
+    "CUSTOMER_ACTIONS",
     "FINISHED_STATES",
     "Intake",
     "MAX_UNRESOLVED_ROUNDS",
+    "NEEDS_CALL_SCORE",
     "OPEN_STATES",
     "QUEUE_COUNTS",
     "STATE_TONES",
@@ -32,6 +35,7 @@ __all__ = [
     "CustomerPhoto",
     "PartLine",
     "ProblemType",
+    "Rating",
     "Revisit",
     "ServiceType",
     "State",

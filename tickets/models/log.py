@@ -19,6 +19,7 @@ ACTION_LABELS = {
     "unlock": _("Unlocked and reassigned"),
     "accept": _("Accepted by the engineer"),
     "decline": _("Declined by the engineer"),
+    "depart": _("On the way to the customer"),
     "check_in": _("Checked in on site"),
     "resolve": _("Reported resolved"),
     "not_resolved": _("Reported not resolved"),
@@ -27,6 +28,7 @@ ACTION_LABELS = {
     "close_satisfied": _("Revisit: satisfied"),
     "reopen_unsatisfied": _("Revisit: not satisfied"),
     "revisit_attempt": _("Revisit: customer not reached"),
+    "rate": _("Rated by the customer"),
     "change_priority": _("Priority changed"),
     "replan": _("SLA due times re-planned after an agreement change"),
     "replan_calendar": _("SLA due times re-planned after a business calendar change"),
@@ -38,6 +40,10 @@ ACTION_LABELS = {
     "send_tracking": _("Tracking link sent by SMS"),
     "customer_info": _("Information added by the customer"),
 }
+
+# Actions the customer takes on the tracking page: their rows name no actor, and are the
+# customer's rather than the system's.
+CUSTOMER_ACTIONS = {"rate"}
 
 
 class TicketTransition(ChoiceLabels, models.Model):
@@ -73,3 +79,7 @@ class TicketTransition(ChoiceLabels, models.Model):
     @property
     def label(self):
         return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def by_customer(self):
+        return self.action in CUSTOMER_ACTIONS

@@ -271,6 +271,10 @@ class Ticket(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
     plan_date = models.DateField(_("planned date"), null=True, blank=True)
     revisit_due = models.DateTimeField(_("revisit due"), null=True, blank=True)
     revisit_overdue_at = models.DateTimeField(_("revisit overdue since"), null=True, blank=True)
+    # The customer rated this round 1–2 on the tracking page while it waited for its revisit
+    # (tickets.services.rate_ticket): the revisit queue puts it first, "needs a call". Cleared
+    # when the round ends unresolved (a new round is rated afresh).
+    needs_call = models.BooleanField(_("needs a call"), default=False, editable=False)
 
     # Raised by every change: a form carries the version it was drawn from, so a change made by
     # someone else in between is refused instead of overwritten.
@@ -341,9 +345,10 @@ class Ticket(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
                 name="ticket_requested_waiting",
                 condition=Q(state__in=["pending_assignment", "assigned"]),
             ),
+            # The revisit queue in its order: the customers who asked for a call first.
             models.Index(
-                fields=["processed_at"],
-                name="ticket_revisit_queue",
+                fields=["-needs_call", "processed_at", "id"],
+                name="ticket_revisit_calls",
                 condition=Q(state="processed"),
             ),
             # The service manager's two queues, in their order (not a sort of every match).
@@ -543,6 +548,7 @@ class Ticket(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
     def _end_round(self, reason):
         """A processing round ended unresolved: back to dispatch, or locked after the second."""
         self.unresolved_rounds += 1
+        self.needs_call = False
         self.engineer = None
         self.assigned_at = self.accepted_at = self.checked_in_at = self.processed_at = None
         self.state_reason = reason

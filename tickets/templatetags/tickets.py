@@ -23,3 +23,23 @@ def sla_light(ticket):
     """The SLA traffic light (a `tickets.sla.Light` value; empty when no clock runs) of a ticket
     or of a list row with its sla_due and sla_warn_at."""
     return sla.light(ticket) or ""
+
+
+@register.simple_tag
+def customer_rating(ticket):
+    """What the tracking page's rating part (templates/tickets/public/_rating.html) shows of a
+    ticket: whether it can be rated now (`open`: the work is done), the customer's rating of
+    this round (`given`, with its `stars`) or the empty form. One query, none before the work
+    is done. (The part is self-contained so that the page includes it in one line.)"""
+    from tickets.forms import RatingForm
+    from tickets.services import RATABLE_STATES, current_rating
+
+    if ticket.state not in RATABLE_STATES:
+        return {"open": False}
+    given = current_rating(ticket)
+    return {
+        "open": True,
+        "given": given,
+        "stars": [n <= given.score for n in range(1, 6)] if given else [],
+        "form": None if given else RatingForm(),
+    }

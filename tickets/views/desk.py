@@ -46,11 +46,13 @@ from ..forms import (
 )
 from ..models import (
     ACTION_LABELS,
+    CUSTOMER_ACTIONS,
     OPEN_STATES,
     QUEUE_COUNTS,
     STATE_TONES,
     Channel,
     Intake,
+    Rating,
     Revisit,
     ServiceType,
     State,
@@ -414,7 +416,7 @@ def _timeline(ticket):
     events = [("transition", t.at, t) for t in log]
     events += [("visit", v.finished_at or v.checked_in_at, v) for v in visits]
     events.sort(key=lambda e: e[1])
-    system = _("System")
+    nobody = _("System"), _("Customer")
     states = {value: str(label) for value, label in State.choices}
     timed = []
     for kind, at, item in events:
@@ -426,7 +428,7 @@ def _timeline(ticket):
             "text": f"{local:%Y-%m-%d %H:%M}",
         }
         if kind == "transition":
-            event.update(_transition(item, system, states))
+            event.update(_transition(item, nobody, states))
         else:
             event["item"] = item
         timed.append(event)
@@ -448,32 +450,32 @@ _LOG_FIELDS = [
 ]
 
 
-def _customer_label(t):
-    """Who a customer's own log row is from (the name and number they gave), or ""."""
-    data = t.data or {}
-    if t.action != "customer_info":
-        return ""
-    return _("Customer %(name)s (%(mobile)s)") % {
-        "name": data.get("name", ""),
-        "mobile": data.get("mobile", ""),
-    }
-
-
-def _transition(t, system, states):
-    """What the timeline shows of a transition (a row of _LOG_FIELDS), as text."""
+def _transition(t, nobody, states):
+    """What the timeline shows of a transition (a row of _LOG_FIELDS), as text; `nobody`: how
+    a row without an actor is signed, (the system's, the customer's)."""
     moved = t.source and t.source != t.target
-    before = (t.data or {}).get("before")
+    data = t.data or {}
+    before = data.get("before")
+    if t.actor_id:
+        actor = user_name(
+            t.actor__display_name, t.actor__first_name, t.actor__last_name, t.actor__username
+        )
+    elif t.action == "customer_info":
+        # Information a customer added from the unit's QR code: the name and number they gave.
+        actor = _("Customer %(name)s (%(mobile)s)") % {
+            "name": data.get("name", ""),
+            "mobile": data.get("mobile", ""),
+        }
+    else:
+        actor = nobody[t.action in CUSTOMER_ACTIONS]
     return {
         "label": str(ACTION_LABELS.get(t.action, t.action)),
         "source": states.get(t.source, t.source) if moved else "",
         "target": states.get(t.target, t.target) if moved else "",
-        "actor": user_name(
-            t.actor__display_name, t.actor__first_name, t.actor__last_name, t.actor__username
-        )
-        if t.actor_id
-        else _customer_label(t) or system,
-        "reason": t.reason,
-        "score": (t.data or {}).get("score"),
+        "actor": actor,
+        # A customer's comment can be longer than a reason: it is kept in the row's data.
+        "reason": t.reason or data.get("comment", ""),
+        "score": data.get("score"),
         "hours": (before.get("labour_hours"), (t.data.get("after") or {}).get("labour_hours"))
         if before
         else None,
@@ -498,9 +500,12 @@ def ticket_detail(request, pk):
         priority_form = PriorityForm(
             initial={"version": ticket.version, "priority": ticket.priority}
         )
-    revisit_form = None
+    revisit_form = rating = None
     if ticket.state == State.PROCESSED and request.user.has_perm("tickets.revisit_ticket"):
-        revisit_form = RevisitForm(initial={"version": ticket.version})
+        # The customer's own rating is the call's first answer: the form starts from it.
+        rating = services.current_rating(ticket)
+        initial = {"score": rating.score, "comment": rating.comment} if rating else {}
+        revisit_form = RevisitForm(initial={"version": ticket.version, **initial})
     return render(
         request,
         "tickets/ticket_detail.html",
@@ -511,6 +516,7 @@ def ticket_detail(request, pk):
             "actions": actions,
             "engineer_options": engineer_options() if choose_engineer else "",
             "revisit_form": revisit_form,
+            "rating": rating,
             "priority_form": priority_form,
             "targets": sla_rows(ticket),
             "panels": ticket_panels.panels(request, ticket),
@@ -659,8 +665,10 @@ def _queue_rows(state, *fields):
 
 
 class RevisitQueueView(PermissionMixin, FilteredListMixin, FilterView):
-    """Processed tickets waiting for the revisit call, the longest waiting first; a search box
-    (the desk's search) finds the caller's ticket."""
+    """Processed tickets waiting for the revisit call: those whose customer rated the work 1–2
+    on the tracking page first ("needs a call"), then the longest waiting; each with the
+    customer's own rating, the call's first answer. A search box (the desk's search) finds the
+    caller's ticket."""
 
     permission_required = "tickets.revisit_ticket"
     template_name = "tickets/revisit_queue.html"
@@ -677,6 +685,8 @@ class RevisitQueueView(PermissionMixin, FilteredListMixin, FilterView):
                 "contact_name",
                 "contact_phone",
                 "description",
+                "round",
+                "needs_call",
             )
             .prefetch_related(
                 Prefetch(
@@ -684,15 +694,19 @@ class RevisitQueueView(PermissionMixin, FilteredListMixin, FilterView):
                     queryset=Revisit.objects.order_by("-at"),
                     to_attr="attempts",
                 ),
+                Prefetch("ratings", queryset=Rating.objects.order_by("round"), to_attr="rated"),
             )
-            .order_by("processed_at", "id")
+            # In the order of its index (ticket_revisit_calls): no sort of the whole queue.
+            .order_by("-needs_call", "processed_at", "id")
         )
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        _with_fragments(
-            ctx["object_list"], "visit_record", "tickets/_last_visit.html", _fetch_last_visits
-        )
+        tickets = ctx["object_list"]
+        _with_fragments(tickets, "visit_record", "tickets/_last_visit.html", _fetch_last_visits)
+        for t in tickets:
+            # The customer's rating of this round (an earlier round's was for earlier work).
+            t.rating = next((r for r in t.rated if r.round == t.round), None)
         ctx["outcomes"] = Revisit.Outcome.choices
         return ctx
 

@@ -209,6 +209,14 @@ def _job_page(request, ticket, *, visit_form=None, parts=None, correction_form=N
             parts = part_formset(visit=correction_visit)
     log = list(ticket.log.select_related("actor"))
     visits = list(ticket.visits.select_related("engineer").prefetch_related("parts", "photos"))
+    departed = services.departed_at(ticket, log)
+    # "Set off": an accepted job of mine not yet checked in, once per assignment.
+    can_depart = (
+        departed is None
+        and ticket.state == State.ASSIGNED
+        and ticket.accepted_at is not None
+        and ticket.engineer_id == user.pk
+    )
     return render(
         request,
         "tickets/mobile/job_detail.html",
@@ -217,6 +225,8 @@ def _job_page(request, ticket, *, visit_form=None, parts=None, correction_form=N
             "today": timezone.localdate(),
             "address": _service_address(ticket),
             "actions": actions,
+            "departed": departed,
+            "depart_form": ActionForm(initial={"version": ticket.version}) if can_depart else None,
             "visit": visit,
             "visit_form": visit_form if ticket.state == State.IN_SERVICE else None,
             "correction_form": correction_form if correction_visit is not None else None,
@@ -267,6 +277,23 @@ def job_act(request, pk, action):
 
     return run_action(
         request, form, act, success=said, after=lambda done: _after(done or ticket, request.user)
+    )
+
+
+@require_POST
+@_engineer_view
+def job_depart(request, pk):
+    """Set off for the job: the customer sees the engineer on the way."""
+    ticket = engineer_job(request.user, pk)
+    return run_action(
+        request,
+        ActionForm(request.POST),
+        lambda data: services.depart(ticket, request.user, version=data["version"]),
+        success=lambda done: (
+            _("You set off for %(number)s; the customer sees you are on the way.")
+            % {"number": done.number}
+        ),
+        after=lambda done: _after(done or ticket, request.user),
     )
 
 

@@ -28,6 +28,7 @@ PUBLIC_EVENTS = {
     "suspend": (_("On hold"), "pause-circle"),
     "resume": (_("Resumed"), "play-circle"),
     "customer_info": (_("You added information"), "chat-text"),
+    "rate": (_("You rated the service"), "star"),
     "close_satisfied": (_("Closed after your feedback"), "emoji-smile"),
     "reopen_unsatisfied": (_("Reopened after your feedback"), "arrow-counterclockwise"),
     "verify": (_("Fees confirmed"), "receipt"),
