@@ -27,8 +27,10 @@ from . import sla
 from .hooks import visit_recorded
 from .models import (
     ACTION_LABELS,
+    OPEN_STATES,
     QUEUE_COUNTS,
     Channel,
+    IntakeEvent,
     PartLine,
     ProblemType,
     Revisit,
@@ -296,6 +298,52 @@ def enter_plan_ticket(plan, date):
         service_point_id=plan.service_point_id,
     )
     return enter_ticket(ticket, None)
+
+
+# Advisory lock class of the API's event ids (the two-number key space: the analytics refresh's
+# one-number lock cannot collide with it).
+INTAKE_LOCK = 7302
+
+
+def _lock_event(api_key, event_id):
+    """Until commit, no other call of this key with this event id gets past this point: the
+    second of two identical calls then sees the first one's request. (On SQLite the write lock
+    that every transaction takes at its start does the same.)"""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                [INTAKE_LOCK, f"{api_key.pk}:{event_id}"],
+            )
+
+
+def enter_api_ticket(ticket, api_key, *, event_id=""):
+    """A request another system reported through the API (tickets.api), entered by the system
+    (no person); (ticket, created).
+
+    With an `event_id`, the key's earlier request for that event is returned (created False)
+    while it is open: an alarm that fires again does not make a second request. Once that
+    request is finished (closed, verified, cancelled), the same event id makes a new one.
+    """
+    with transaction.atomic():
+        if event_id:
+            _lock_event(api_key, event_id)
+            earlier = (
+                IntakeEvent.objects.filter(
+                    api_key=api_key, event_id=event_id, ticket__state__in=OPEN_STATES
+                )
+                .select_related("ticket")
+                .order_by("-id")
+                .first()
+            )
+            if earlier is not None:
+                return earlier.ticket, False
+        ticket.channel = Channel.API
+        ticket = enter_ticket(ticket, None)
+        IntakeEvent.objects.create(
+            api_key=api_key, event_id=event_id, ticket=ticket, created_at=ticket.created_at
+        )
+    return ticket, True
 
 
 # The engineer's visit ---------------------------------------------------------------------------

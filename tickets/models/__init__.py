@@ -1,6 +1,7 @@
 """Service requests (服务请求) and their closed loop (SPEC §2), one module per concern:
 `choices` (states and short lists), `ticket` (the request and its states' graph), `log` (one
-row per action), `visit` (engineers' visits, parts, photos, revisit calls)."""
+row per action), `visit` (engineers' visits, parts, photos, revisit calls), `intake` (requests
+other systems reported through the API)."""
 
 from .choices import (
     FINISHED_STATES,
@@ -12,6 +13,7 @@ from .choices import (
     ServiceType,
     State,
 )
+from .intake import IntakeEvent
 from .log import ACTION_LABELS, TicketTransition
 from .ticket import ProblemType, Ticket, TicketQuerySet, TicketSequence
 from .visit import ChargeType, PartLine, Revisit, VerifiedRecordError, Visit, VisitPhoto
@@ -19,6 +21,7 @@ from .visit import ChargeType, PartLine, Revisit, VerifiedRecordError, Visit, Vi
 __all__ = [
     "ACTION_LABELS",
     "FINISHED_STATES",
+    "IntakeEvent",
     "MAX_UNRESOLVED_ROUNDS",
     "OPEN_STATES",
     "QUEUE_COUNTS",
