@@ -334,7 +334,7 @@ class MaintenancePlanFactory(DjangoModelFactory):
     service_point = factory.SubFactory(ServicePointFactory)
 
 
-# --- Service requests ----------------------------------------------------------------------------
+# --- Service requests -----------------------------------------------------------------------------
 
 
 class ProblemTypeFactory(DjangoModelFactory):
@@ -443,7 +443,7 @@ def _close_visit(ticket):
     ticket.visits.filter(result="").update(result="resolved", finished_at=timezone.now())
 
 
-# --- The JSON API ----------------------------------------------------------------------------------
+# --- The JSON API ---------------------------------------------------------------------------------
 
 
 _api_keys = itertools.count(1)

@@ -11,7 +11,7 @@ like any other (its number, SLA due times from the covering agreement, log row, 
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -181,8 +181,12 @@ def _readable():
 
 
 def _unit(serial_no, model_code):
-    units = Equipment.objects.filter(serial_no=serial_no).select_related(
-        "customer", "product_model__line"
+    """The unit with this serial number, with its customer, model and line."""
+    # No order: the equipment list's (newest first) would have PostgreSQL sort the matches.
+    units = (
+        Equipment.objects.filter(serial_no=serial_no)
+        .select_related("customer", "product_model__line")
+        .order_by()
     )
     if model_code:
         units = units.filter(product_model__code=model_code)
@@ -198,12 +202,22 @@ def _unit(serial_no, model_code):
 
 
 def _problem_type(name, unit, errors):
+    """The active problem type of this code or name, and whether it fits the unit's line (one
+    query)."""
     if not name:
         return None
-    problem = ProblemType.objects.filter(Q(code=name) | Q(name=name), active=True).first()
+    lines = ProblemType.product_lines.through.objects.filter(problemtype=OuterRef("pk"))
+    problem = (
+        ProblemType.objects.filter(Q(code=name) | Q(name=name), active=True)
+        .annotate(
+            any_line=Exists(lines),
+            unit_line=Exists(lines.filter(productline=unit.product_model.line_id)),
+        )
+        .first()
+    )
     if problem is None:
         errors["problem_type"] = [_("No problem type has this code or name.")]
-    elif not problem.applies_to(unit.product_model.line_id):
+    elif problem.any_line and not problem.unit_line:
         errors["problem_type"] = [
             _(
                 "“%(problem)s” is not a problem of %(line)s equipment: choose one offered "
@@ -229,17 +243,22 @@ def _new_ticket(payload):
     if errors:
         raise ApiError(422, invalid_detail(), errors)
     name = plain_text(payload.contact_name)
-    # Nobody named: the engineer calls the customer's main contact.
-    contact = (
-        None
-        if name or phone
-        else Contact.objects.filter(customer=unit.customer_id, is_primary=True).first()
-    )
+    contact = None
+    if not (name or phone):
+        # Nobody named: the engineer calls the customer's main contact (if it has one).
+        main = (
+            Contact.objects.filter(customer=unit.customer_id, is_primary=True)
+            .order_by("pk")
+            .values_list("pk", "name", "mobile")
+            .first()
+        )
+        if main:
+            contact, name, phone = main
     return Ticket(
         customer=unit.customer,
         equipment=unit,
         product=unit.product_model,
-        contact=contact,
+        contact_id=contact,
         contact_name=name,
         contact_phone=phone,
         address=unit.install_address or unit.customer.address,

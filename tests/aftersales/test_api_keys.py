@@ -38,7 +38,7 @@ def shown_key(response):
     return text[start : text.index('"', start)]
 
 
-# Who may -----------------------------------------------------------------------------------------
+# Who may ------------------------------------------------------------------------------------------
 
 
 def test_the_key_pages_are_for_administrators(client, dispatcher_client, manager_client):
@@ -63,7 +63,7 @@ def test_administrators_find_the_keys_in_their_menu(administrator_client, dispat
     assert LIST not in dispatcher_client.get(reverse("tickets:list")).content.decode()
 
 
-# Issuing -----------------------------------------------------------------------------------------
+# Issuing ------------------------------------------------------------------------------------------
 
 
 def test_a_new_key_is_shown_once_and_kept_only_as_a_digest(administrator_client, administrator):
@@ -112,7 +112,7 @@ def test_the_service_refuses_unknown_scopes():
         apikeys.issue_key(name="x", note="", scopes=["requests:delete"], actor=None)
 
 
-# Rotating and revoking ------------------------------------------------------------------------------
+# Rotating and revoking ----------------------------------------------------------------------------
 
 
 def test_rotating_shows_a_new_key_and_the_old_one_stops_working(client, administrator_client):
@@ -158,7 +158,7 @@ def test_a_revoked_key_stops_working_and_cannot_be_rotated(client, administrator
     assert reverse("org:apikey_revoke", args=[key.pk]) not in listed
 
 
-# Using a key ------------------------------------------------------------------------------------
+# Using a key --------------------------------------------------------------------------------------
 
 
 def test_the_last_use_is_kept_and_written_at_most_once_a_minute(client):
@@ -188,7 +188,7 @@ def test_something_that_cannot_be_a_key_costs_no_query(client):
     assert not [q for q in queries if "apikey" in q["sql"]]
 
 
-# The description and its page -------------------------------------------------------------------
+# The description and its page ---------------------------------------------------------------------
 
 
 def test_the_openapi_description_lists_the_endpoints_and_how_to_authenticate(client):
