@@ -115,8 +115,11 @@ def find_key(given):
     match = KEY.fullmatch(given or "")
     if match is None:
         return None
-    key = ApiKey.objects.filter(prefix=match[1]).first()
-    if key is None or not hmac.compare_digest(key.secret_hash, _digest(given)):
+    try:
+        key = ApiKey.objects.get(prefix=match[1])
+    except ApiKey.DoesNotExist:
+        return None
+    if not hmac.compare_digest(key.secret_hash, _digest(given)):
         return None
     if not key.is_active:
         return None

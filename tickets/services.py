@@ -248,7 +248,6 @@ def next_ticket_number(day=None):
 def enter_ticket(ticket, actor, *, suspend_reason=""):
     """Save a new ticket (from the entry form), count it, and log the entry."""
     with transaction.atomic():
-        ticket.number = next_ticket_number(timezone.localdate(ticket.created_at))
         ticket.created_by = actor
         if ticket.contact_id and not ticket.contact_name:
             ticket.contact_name = ticket.contact.name
@@ -256,6 +255,9 @@ def enter_ticket(ticket, actor, *, suspend_reason=""):
         if ticket.equipment_id and not ticket.product_id:
             ticket.product_id = ticket.equipment.product_model_id
         sla.plan(ticket)
+        # The number last: the day's sequence row stays locked until commit, so entries made at
+        # the same moment (the API's alarms, the desk) wait for each other as little as can be.
+        ticket.number = next_ticket_number(timezone.localdate(ticket.created_at))
         ticket.save()
         _log(ticket, "enter", actor, source="", at=ticket.created_at)
         if ticket.product_id:
