@@ -115,6 +115,13 @@ def test_the_key_may_come_in_the_x_api_key_header(client, unit, key):
     assert response.status_code == 201
 
 
+def test_other_systems_need_no_csrf_token(unit, key):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    assert post(strict, report(unit), key[1]).status_code == 201
+
+
 def test_each_endpoint_needs_its_scope(client, unit):
     _reader, read_only = api_key("requests:read")
     _creator, create_only = api_key("requests:create")
