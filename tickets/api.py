@@ -240,6 +240,9 @@ def _new_ticket(payload):
         errors["contact_phone"] = error.messages
     if payload.requested_date and payload.requested_date < timezone.localdate():
         errors["requested_date"] = [_("The requested date cannot be in the past.")]
+    description = plain_text(payload.description).strip()
+    if not description:  # nothing but control characters
+        errors["description"] = [_("This field is required.")]
     if errors:
         raise ApiError(422, invalid_detail(), errors)
     name = plain_text(payload.contact_name)
@@ -266,7 +269,7 @@ def _new_ticket(payload):
         problem_type=problem,
         priority=payload.priority,
         requested_date=payload.requested_date,
-        description=plain_text(payload.description),
+        description=description,
     )
 
 

@@ -330,6 +330,9 @@ def test_bidirectional_controls_are_taken_out_of_texts(client, unit, key):
     post(client, report(unit, description="告警\u202eE4", contact_name="王\u202e工"), key[1])
     ticket = Ticket.objects.get()
     assert (ticket.description, ticket.contact_name) == ("告警E4", "王工")
+    nothing = post(client, report(unit, description="\u202e\u202c"), key[1], "en")
+    assert nothing.json()["errors"] == {"description": ["This field is required."]}
+    assert Ticket.objects.count() == 1
 
 
 # The same event twice -----------------------------------------------------------------------------
