@@ -7,6 +7,7 @@ from django.utils.translation import ngettext
 
 from . import notifications
 from .models import (
+    ApiKey,
     BusinessCalendar,
     Delivery,
     EngineerProfile,
@@ -190,3 +191,35 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
     @admin.display(description=_("calendar page"))
     def calendar_page(self, obj):
         return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.name)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Read-only: keys are issued, rotated and revoked on their page (org/api-keys/), which
+    shows a new key once; the admin has no secret to show and makes none."""
+
+    list_display = ["name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at"]
+    list_select_related = ["created_by"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "prefix", "note"]
+    fields = [
+        "name",
+        "note",
+        "prefix",
+        "scopes",
+        "created_by",
+        "created_at",
+        "rotated_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # what a key created keeps naming it

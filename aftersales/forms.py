@@ -12,9 +12,9 @@ from . import calendars
 from .lib import cn_holidays
 from .lib.business_time import WEEKDAYS
 from .lib.params import ParamsForm
-from .lib.validators import normalize_cn_mobile
-from .models import BusinessCalendar, EngineerProfile, ServicePoint, User
-from .registry import project_app_labels
+from .lib.validators import normalize_cn_mobile, plain_text
+from .models import ApiKey, BusinessCalendar, EngineerProfile, ServicePoint, User
+from .registry import api_scopes, project_app_labels
 from .roles import Role
 
 
@@ -368,3 +368,40 @@ class CalendarHoursForm(forms.Form):
 
     def weekly(self):
         return {code: self.cleaned_data[code] for code in WEEKDAYS if self.cleaned_data[code]}
+
+
+class ApiKeyForm(forms.Form):
+    """A new API key: who it is for and what it may do (the scopes the apps offer)."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=60,
+        help_text=_("The system that will use the key, e.g. “IoT platform” or “ERP”."),
+    )
+    note = forms.CharField(
+        label=_("Integration note"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Which system uses the key, who runs it, how to reach them."),
+    )
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("What the key may do; nothing else is allowed."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["scopes"].choices = [
+            (code, f"{label} ({code})") for code, label in api_scopes().items()
+        ]
+
+    def clean_name(self):
+        name = plain_text(self.cleaned_data["name"]).strip()
+        if ApiKey.objects.filter(name__iexact=name).exists():
+            raise forms.ValidationError(_("A key with this name exists already."))
+        return name
+
+    def clean_note(self):
+        return plain_text(self.cleaned_data["note"]).strip()

@@ -582,3 +582,64 @@ class PhoneCode(models.Model):
 
     def __str__(self):
         return f"{self.purpose} {self.mobile[:3]}****{self.mobile[-4:]}"
+
+
+# Keys of the JSON API (/api/v1/): `aftersales.apikeys` issues, rotates and checks them.
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiKey(models.Model):
+    """The key of one outside system (an IoT platform, the ERP, a WeChat service account) to the
+    JSON API, limited to its scopes.
+
+    The key itself (`ask_<prefix>_<secret>`) is shown once, when it is issued or rotated; only
+    its SHA-256 digest is kept. The prefix is not secret: it finds the row and tells keys apart
+    in lists and logs. A revoked key stays, so that what it created still names it.
+    """
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    note = models.TextField(
+        _("integration note"),
+        blank=True,
+        help_text=_("Which system uses the key, who runs it, how to reach them."),
+    )
+    prefix = models.CharField(_("key prefix"), max_length=8, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    # Scope codes ("requests:create"); the apps name theirs (their plugin.py: API_SCOPES).
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_by = models.ForeignKey(
+        User,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    rotated_at = models.DateTimeField(_("rotated at"), null=True, blank=True)
+    # Kept to the minute: written at most once a minute however often the key is used.
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None
+
+    @property
+    def masked(self):
+        """How lists show the key: its prefix, the secret left out."""
+        return f"ask_{self.prefix}_…"

@@ -20,6 +20,8 @@ MENU = [
         rank=935,
     ),
     MenuItem(_("System status"), "org:status", None, "activity", rank=940),
+    # Keys of the JSON API for other systems (IoT platforms, the ERP, WeChat).
+    MenuItem(_("API keys"), "org:apikey_list", None, "key", rank=945),
 ]
 
 HOME = [HomePage("org:user_list", rank=900, who=is_administrator)]

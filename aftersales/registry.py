@@ -14,6 +14,11 @@ a new app adds itself without editing a core file:
     CALENDAR_USES     [CalendarUse]: the app's objects whose clocks count in a business calendar
                       (the calendars' pages list them; a calendar they use is warned about
                       before its years run out)
+    API_ROUTERS       [(prefix, router)]: the app's endpoints of the JSON API (/api/v1/), each
+                      router a django-ninja Router or its dotted path ("tickets.api.router");
+                      the core's `aftersales.api` mounts them and authenticates every call
+    API_SCOPES        {scope code: label}: what an API key may be allowed ("requests:create");
+                      administrators choose among them when they issue a key
     seed_demo(out)    writes the app's demo data (idempotent); returns its summary rows
                       (`aftersales.demo.SummaryRow`) for the `seed_demo` command
 
@@ -174,6 +179,21 @@ def people_caches():
 
 def calendar_uses():
     return [use for uses in collect("CALENDAR_USES") for use in uses]
+
+
+def api_routers():
+    return [entry for entries in collect("API_ROUTERS") for entry in entries]
+
+
+def api_scopes():
+    """{scope code: label} over every app; a code two apps claim is a mistake."""
+    scopes = {}
+    for table in collect("API_SCOPES"):
+        clash = scopes.keys() & table.keys()
+        if clash:
+            raise ValueError(f"Two apps offer API scopes named {sorted(clash)}")
+        scopes.update(table)
+    return scopes
 
 
 def demo_seeders():

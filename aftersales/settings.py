@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "phonenumber_field",
     "axes",
+    # The JSON API (/api/v1/); installed for its docs page's templates and static files (Swagger
+    # UI served from here, not from a CDN).
+    "ninja",
     "customers",
     "tickets",
     "knowledge",

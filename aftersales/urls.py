@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import registry, views
+from . import api, registry, views
 
 org_patterns = [
     path("users/", views.UserListView.as_view(), name="user_list"),
@@ -32,6 +32,10 @@ org_patterns = [
     path("calendars/<slug:code>/copy/", views.calendar_copy, name="calendar_copy"),
     path("calendars/<slug:code>/complete/", views.calendar_complete, name="calendar_complete"),
     path("status/", views.StatusView.as_view(), name="status"),
+    path("api-keys/", views.ApiKeyListView.as_view(), name="apikey_list"),
+    path("api-keys/new/", views.apikey_create, name="apikey_create"),
+    path("api-keys/<int:pk>/rotate/", views.apikey_rotate, name="apikey_rotate"),
+    path("api-keys/<int:pk>/revoke/", views.apikey_revoke, name="apikey_revoke"),
 ]
 
 notification_patterns = [
@@ -54,6 +58,8 @@ urlpatterns = [
     path("org/", include((org_patterns, "org"))),
     path("notifications/", include((notification_patterns, "notifications"))),
     path("admin/", admin.site.urls),
+    # The JSON API for other systems, with its OpenAPI description and docs page (aftersales.api).
+    path("api/v1/", api.api().urls),
     # Each app's pages, public ones included (its plugin.py: URLS).
     *registry.url_patterns(),
 ]

@@ -8,7 +8,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.models import Group
 from django.core.cache import caches
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.forms import TextInput, inlineformset_factory
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, ListView, TemplateView, UpdateView
 
-from . import calendars, notifications, registry, services
+from . import apikeys, calendars, notifications, registry, services
 from .access import (
     AdministratorRequiredMixin,
     PermissionMixin,
@@ -34,6 +34,7 @@ from .access import (
 from .forms import (
     FIRST_YEAR,
     LAST_YEAR,
+    ApiKeyForm,
     CalendarCopyForm,
     CalendarCreateForm,
     CalendarDaysForm,
@@ -53,6 +54,7 @@ from .lib.business_time import WEEKDAYS
 from .lib.filters import FilteredListMixin
 from .lib.pagination import CappedPaginator
 from .models import (
+    ApiKey,
     BusinessCalendar,
     EngineerProfile,
     Heartbeat,
@@ -430,6 +432,102 @@ class StatusView(AdministratorRequiredMixin, TemplateView):
             calendar_warnings=calendar_warnings,
             **kwargs,
         )
+
+
+# API keys ------------------------------------------------------------------------------------
+
+
+class ApiKeyListView(AdministratorRequiredMixin, ListView):
+    """The keys of the JSON API (/api/v1/): the ones in use first, then the revoked ones."""
+
+    template_name = "aftersales/apikey_list.html"
+    paginator_class = CappedPaginator
+
+    def get_paginate_by(self, queryset):
+        return settings.PAGE_SIZE
+
+    def get_queryset(self):
+        return ApiKey.objects.select_related("created_by").order_by(
+            F("revoked_at").desc(nulls_first=True), "name", "pk"
+        )
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        labels = apikeys.scope_labels()
+        ctx["rows"] = [
+            (key, [(code, labels.get(code, code)) for code in key.scopes])
+            for key in ctx["object_list"]
+        ]
+        return ctx
+
+
+def _shown_once(request, key, whole, *, rotated):
+    """The page that shows a key's secret: this once, never stored, never cached."""
+    response = render(
+        request, "aftersales/apikey_secret.html", {"key": key, "whole": whole, "rotated": rotated}
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _administrator_page(request):
+    """None when the administrator may go on; else where a signed-out person goes."""
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('login')}?next={reverse('org:apikey_list')}")
+    require_administrator(request.user)
+    return None
+
+
+def apikey_create(request):
+    if (away := _administrator_page(request)) is not None:
+        return away
+    form = ApiKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            key, whole = apikeys.issue_key(**form.cleaned_data, actor=request.user)
+        except apikeys.KeyRefused as refusal:
+            form.add_error("name", str(refusal))
+        else:
+            return _shown_once(request, key, whole, rotated=False)
+    return render(
+        request,
+        "aftersales/form_page.html",
+        {
+            "form": form,
+            "title": _("New API key"),
+            "back": reverse("org:apikey_list"),
+            "submit_label": _("Create the key"),
+        },
+    )
+
+
+@require_POST
+def apikey_rotate(request, pk):
+    if (away := _administrator_page(request)) is not None:
+        return away
+    key = get_object_or_404(ApiKey, pk=pk)
+    try:
+        key, whole = apikeys.rotate_key(key, request.user, prefix=request.POST.get("prefix", ""))
+    except apikeys.KeyRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("org:apikey_list")
+    return _shown_once(request, key, whole, rotated=True)
+
+
+@require_POST
+def apikey_revoke(request, pk):
+    if (away := _administrator_page(request)) is not None:
+        return away
+    key = get_object_or_404(ApiKey, pk=pk)
+    try:
+        apikeys.revoke_key(key, request.user)
+    except apikeys.KeyRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(
+            request, _("Key “%(name)s” revoked: it no longer works.") % {"name": key.name}
+        )
+    return redirect("org:apikey_list")
 
 
 # Business calendars --------------------------------------------------------------------------

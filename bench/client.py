@@ -1,4 +1,4 @@
-"""A bounded HTTP client: a fixed number of GETs of one page at a given concurrency.
+"""A bounded HTTP client: a fixed number of requests of one page at a given concurrency.
 
 Each client is a thread with its own connection (and its own session cookie); latencies are
 measured from sending the request to the last byte of the body. Only the standard library: the
@@ -18,14 +18,39 @@ def percentile(values, q):
     return values[rank]
 
 
-def run(host, port, path, *, requests, concurrency, headers=(), expect=200, timeout=60):
-    """GET `path` `requests` times from `concurrency` clients; latencies in milliseconds.
+def run(
+    host,
+    port,
+    path,
+    *,
+    requests,
+    concurrency,
+    headers=(),
+    expect=200,
+    timeout=60,
+    method="GET",
+    body=None,
+    picks=(),
+):
+    """Request `path` `requests` times from `concurrency` clients; latencies in milliseconds.
 
     `headers` is one dict per client (cycled), so that each client can carry its own session.
     A status other than `expect`, a short body or a network error counts as an error.
+    `body` (with `method` POST) is sent with each request, its `%N%` replaced by a number no
+    other request of the run has and its `%PICK%` by the next of `picks` (a unit's serial).
     """
     headers = list(headers) or [{}]
     remaining = [requests]
+    nonce = f"{time.time_ns():x}"
+
+    def content(n):
+        if body is None:
+            return None
+        text = body.replace("%N%", f"{nonce}-{n}")
+        if picks:
+            text = text.replace("%PICK%", picks[n % len(picks)])
+        return text.encode()
+
     latencies, errors = [], []
     lock = threading.Lock()
     start = threading.Barrier(concurrency + 1)
@@ -39,14 +64,16 @@ def run(host, port, path, *, requests, concurrency, headers=(), expect=200, time
                 if not remaining[0]:
                     break
                 remaining[0] -= 1
+                sent = content(remaining[0])
             began = time.perf_counter()
             try:
-                conn.request("GET", path, headers=mine)
+                conn.request(method, path, body=sent, headers=mine)
                 response = conn.getresponse()
-                body = response.read()
+                received = response.read()
                 elapsed = (time.perf_counter() - began) * 1000
-                if response.status != expect or not body:
-                    errors.append(f"HTTP {response.status} {response.getheader('Location', '')}")
+                if response.status != expect or not received:
+                    said = response.getheader("Location") or received[:160].decode(errors="replace")
+                    errors.append(f"HTTP {response.status} {said}")
             except (OSError, http.client.HTTPException) as exc:
                 elapsed = (time.perf_counter() - began) * 1000
                 errors.append(f"{type(exc).__name__}: {exc}")

@@ -9,29 +9,57 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 SCRIPT = Path(__file__).with_name("wrk_report.lua")
+# Requests with a body of their own each (the API's POST).
+REQUEST_SCRIPT = Path(__file__).with_name("wrk_request.lua")
 
 
 def available():
     return shutil.which("wrk") is not None
 
 
-def run(host, port, path, *, seconds, concurrency, cookies=(), timeout=60):
-    """GET `path` for `seconds` from `concurrency` clients; the same figures as bench.client.run.
+def run(
+    host,
+    port,
+    path,
+    *,
+    seconds,
+    concurrency,
+    cookies=(),
+    timeout=60,
+    method="GET",
+    body=None,
+    picks=(),
+    headers=None,
+):
+    """Request `path` for `seconds` from `concurrency` clients; the same figures as
+    bench.client.run (`body`, `picks`: as there; `headers`: added to every request).
 
     `cookies` are session keys, one per client (cycled). wrk counts a status other than 2xx or
     3xx, a timeout or a network error as an error.
     """
     env = dict(os.environ, COOKIES=" ".join(cookies))
+    script = SCRIPT
+    if body is not None or headers:
+        script = REQUEST_SCRIPT
+        env.update(
+            REPORT_SCRIPT=str(SCRIPT),
+            METHOD=method,
+            BODY=body or "",
+            NONCE=f"{time.time_ns():x}",
+            PICKS=" ".join(picks),
+            HEADERS="\n".join(f"{name}: {value}" for name, value in (headers or {}).items()),
+        )
     command = [
         "wrk",
         f"--threads={concurrency}",
         f"--connections={concurrency}",
         f"--duration={seconds}s",
         f"--timeout={timeout}s",
-        f"--script={SCRIPT}",
+        f"--script={script}",
         f"http://{host}:{port}{path}",
     ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)

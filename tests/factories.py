@@ -4,6 +4,7 @@ Values are built from sequences so they look Chinese, stay unique where the mode
 never depend on a network or on Faker's random state.
 """
 
+import itertools
 from datetime import timedelta
 from decimal import Decimal
 
@@ -333,7 +334,7 @@ class MaintenancePlanFactory(DjangoModelFactory):
     service_point = factory.SubFactory(ServicePointFactory)
 
 
-# --- Service requests ----------------------------------------------------------------------------
+# --- Service requests -----------------------------------------------------------------------------
 
 
 class ProblemTypeFactory(DjangoModelFactory):
@@ -440,3 +441,18 @@ def _close_visit(ticket):
     from django.utils import timezone
 
     ticket.visits.filter(result="").update(result="resolved", finished_at=timezone.now())
+
+
+# --- The JSON API ---------------------------------------------------------------------------------
+
+
+_api_keys = itertools.count(1)
+
+
+def api_key(*scopes, name=None):
+    """(ApiKey, the whole key) issued through the service; `scopes` default to every scope."""
+    from aftersales import apikeys
+
+    scopes = scopes or tuple(apikeys.scope_labels())
+    name = name or f"对接系统 {next(_api_keys)}"
+    return apikeys.issue_key(name=name, note="", scopes=list(scopes), actor=None)

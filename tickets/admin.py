@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
+    IntakeEvent,
     PartLine,
     ProblemType,
     Rating,
@@ -38,6 +39,22 @@ class VisitInline(admin.StackedInline):
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
+        return False
+
+
+class IntakeInline(admin.TabularInline):
+    """Which API key reported the request, for which of the caller's events (read-only)."""
+
+    model = IntakeEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "api_key", "event_id"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 
@@ -78,7 +95,7 @@ class TicketAdmin(admin.ModelAdmin):
         "created_at",
     ]
     raw_id_fields = ["customer", "contact", "equipment", "product"]
-    inlines = [TransitionInline, VisitInline]
+    inlines = [TransitionInline, VisitInline, IntakeInline]
 
     def has_add_permission(self, request):
         return False  # requests are entered on the dispatcher desk (numbering, counters, log)
@@ -152,3 +169,15 @@ class RatingAdmin(ReadOnly, admin.ModelAdmin):
     search_fields = ["ticket__number"]
     list_select_related = ["ticket"]
     raw_id_fields = ["ticket"]
+
+
+@admin.register(IntakeEvent)
+class IntakeEventAdmin(ReadOnly, admin.ModelAdmin):
+    """Requests other systems reported through the API: find one by the caller's event id."""
+
+    list_display = ["created_at", "api_key", "event_id", "ticket"]
+    list_select_related = ["api_key", "ticket"]
+    list_filter = ["api_key"]
+    search_fields = ["event_id", "ticket__number"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False

@@ -182,6 +182,10 @@ class _Timeline:
             day += timedelta(days=1)
         self.openings = [opening for _day, opening, _hours in self.days]
         self.end = int(working_time_between(cal, self.moment(0), now).total_seconds())
+        if self.end and self.moment(self.end) > now:
+            # At night before a working day, `end` is that day's opening (in the future): the
+            # history ends a second before the last closing time instead.
+            self.end -= 1
 
     def moment(self, offset):
         """The wall-clock moment `offset` working seconds into the history. The end of an

@@ -72,3 +72,11 @@ def seed_demo(out):
     from .demo import seed
 
     return seed(out)
+
+
+# The JSON API (aftersales.api): other systems report faults and follow their requests.
+API_ROUTERS = [("", "tickets.api.router")]
+API_SCOPES = {
+    "requests:create": _("Report faults (create service requests)"),
+    "requests:read": _("Read service requests and customers' open requests"),
+}

@@ -31,8 +31,10 @@ from .hooks import visit_recorded
 from .models import (
     ACTION_LABELS,
     NEEDS_CALL_SCORE,
+    OPEN_STATES,
     QUEUE_COUNTS,
     Channel,
+    IntakeEvent,
     PartLine,
     ProblemType,
     Rating,
@@ -324,7 +326,6 @@ def next_ticket_number(day=None):
 def enter_ticket(ticket, actor, *, suspend_reason=""):
     """Save a new ticket (from the entry form), count it, and log the entry."""
     with transaction.atomic():
-        ticket.number = next_ticket_number(timezone.localdate(ticket.created_at))
         ticket.created_by = actor
         if ticket.contact_id and not ticket.contact_name:
             ticket.contact_name = ticket.contact.name
@@ -332,6 +333,9 @@ def enter_ticket(ticket, actor, *, suspend_reason=""):
         if ticket.equipment_id and not ticket.product_id:
             ticket.product_id = ticket.equipment.product_model_id
         sla.plan(ticket)
+        # The number last: the day's sequence row stays locked until commit, so entries made at
+        # the same moment (the API's alarms, the desk) wait for each other as little as can be.
+        ticket.number = next_ticket_number(timezone.localdate(ticket.created_at))
         ticket.save()
         _log(ticket, "enter", actor, source="", at=ticket.created_at)
         if ticket.product_id:
@@ -374,6 +378,52 @@ def enter_plan_ticket(plan, date):
         service_point_id=plan.service_point_id,
     )
     return enter_ticket(ticket, None)
+
+
+# Advisory lock class of the API's event ids (the two-number key space: the analytics refresh's
+# one-number lock cannot collide with it).
+INTAKE_LOCK = 7302
+
+
+def _lock_event(api_key, event_id):
+    """Until commit, no other call of this key with this event id gets past this point: the
+    second of two identical calls then sees the first one's request. (On SQLite the write lock
+    that every transaction takes at its start does the same.)"""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                [INTAKE_LOCK, f"{api_key.pk}:{event_id}"],
+            )
+
+
+def enter_api_ticket(ticket, api_key, *, event_id=""):
+    """A request another system reported through the API (tickets.api), entered by the system
+    (no person); (ticket, created).
+
+    With an `event_id`, the key's earlier request for that event is returned (created False)
+    while it is open: an alarm that fires again does not make a second request. Once that
+    request is finished (closed, verified, cancelled), the same event id makes a new one.
+    """
+    with transaction.atomic():
+        if event_id:
+            _lock_event(api_key, event_id)
+            earlier = (
+                IntakeEvent.objects.filter(
+                    api_key=api_key, event_id=event_id, ticket__state__in=OPEN_STATES
+                )
+                .select_related("ticket")
+                .order_by("-id")
+                .first()
+            )
+            if earlier is not None:
+                return earlier.ticket, False
+        ticket.channel = Channel.API
+        ticket = enter_ticket(ticket, None)
+        IntakeEvent.objects.create(
+            api_key=api_key, event_id=event_id, ticket=ticket, created_at=ticket.created_at
+        )
+    return ticket, True
 
 
 # The engineer's visit ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Service requests (服务请求) and their closed loop (SPEC §2), one module per concern:
 `choices` (states and short lists), `ticket` (the request and its states' graph), `log` (one
 row per action), `visit` (engineers' visits, parts, photos, revisit calls), `intake` (what
-customers send from their phones), `rating` (the customer's own rating)."""
+comes in from customers' phones and other systems), `rating` (the customer's own rating)."""
 
 from .choices import (
     FINISHED_STATES,
@@ -14,7 +14,7 @@ from .choices import (
     State,
     TimeWindow,
 )
-from .intake import CustomerPhoto, Intake
+from .intake import CustomerPhoto, Intake, IntakeEvent
 from .log import ACTION_LABELS, CUSTOMER_ACTIONS, TicketTransition
 from .rating import NEEDS_CALL_SCORE, Rating
 from .ticket import ProblemType, Ticket, TicketQuerySet, TicketSequence
@@ -25,6 +25,7 @@ __all__ = [
     "CUSTOMER_ACTIONS",
     "FINISHED_STATES",
     "Intake",
+    "IntakeEvent",
     "MAX_UNRESOLVED_ROUNDS",
     "NEEDS_CALL_SCORE",
     "OPEN_STATES",
