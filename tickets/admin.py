@@ -5,6 +5,7 @@ from .models import (
     PartLine,
     ProblemType,
     Revisit,
+    ServiceReport,
     Ticket,
     TicketTransition,
     Visit,
@@ -140,3 +141,16 @@ class RevisitAdmin(ReadOnly, admin.ModelAdmin):
     search_fields = ["ticket__number"]
     list_select_related = ["ticket", "agent"]
     raw_id_fields = ["ticket"]
+
+
+@admin.register(ServiceReport)
+class ServiceReportAdmin(ReadOnly, admin.ModelAdmin):
+    """The stored PDFs of service reports, rendered by the worker or a download (tickets.reports);
+    the files themselves are sent by the report pages, after their access checks."""
+
+    list_display = ["ticket", "audience", "rendered_at", "render_ms"]
+    list_filter = ["audience"]
+    search_fields = ["ticket__number"]
+    list_select_related = ["ticket"]
+    raw_id_fields = ["ticket"]
+    fields = ["ticket", "audience", "digest", "rendered_at", "render_ms"]
