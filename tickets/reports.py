@@ -1,9 +1,11 @@
 """The electronic service report (电子服务报告): what it shows, its PDF, and when it is rendered.
 
 One template (tickets/service_report.html) draws the web version and the PDF (tickets.pdf:
-WeasyPrint, A4, the print CSS, Noto Sans CJK SC embedded). Everything a copy shows is first read
-into plain values (`report_facts`); their digest says whether the stored PDF (`ServiceReport`)
-is still the current one, so a PDF is rendered once per version of what it shows.
+WeasyPrint, A4, the print CSS, Noto Sans CJK SC embedded). The PDF is in the customer's language
+(`report_language`: Chinese by default), the web version in the reader's. Everything a copy
+shows is first read into plain values (`report_facts`); their digest says whether the stored
+PDF (`ServiceReport`) is still the current one: a PDF is rendered once per version of what it
+shows.
 
 When: the worker renders the copies after a visit is finished or corrected and after 核销
 (`services.perform` queues `tasks.render_service_reports` on commit). A download that finds the
@@ -48,9 +50,10 @@ LAYOUT = 1
 
 
 def report_language(ticket):
-    """The language of the request's report. Customers have no language of their own yet: the
-    installation's (settings.LANGUAGE_CODE, Chinese); staff get the customer's copy's language
-    so that what they print and hand over reads the same."""
+    """The language of the request's PDF. Customers have no language of their own yet: the
+    installation's (settings.LANGUAGE_CODE, Chinese); the staff's copy is in the same language,
+    so that what they print and hand over reads the same. (The web version follows the reader's
+    language, like every page.)"""
     return settings.LANGUAGE_CODE
 
 
@@ -80,10 +83,11 @@ def _quantity(value):
     return format(value.normalize(), "f")
 
 
-def report_facts(ticket, audience):
-    """Everything the `audience`'s copy of `ticket`'s report shows, as plain values in the
-    report's language and time zone. Its digest is the report's version."""
-    language = report_language(ticket)
+def report_facts(ticket, audience, language=None):
+    """Everything the `audience`'s copy of `ticket`'s report shows, as plain values in the time
+    zone of the installation and in `language` (default: the report's; the web version is in
+    the reader's). Its digest is the PDF's version."""
+    language = language or report_language(ticket)
     staff = audience == Audience.STAFF
     fees = staff or ticket.state == State.VERIFIED
     visits = list(

@@ -2,8 +2,8 @@
 permission), for the customer from the tracking page (/t/<token>/, once the request is
 processed; rate limited like the other public pages).
 
-The web version is drawn when asked; the PDF is the stored copy of this version, rendered here
-when the worker has not done it yet (tickets.reports.current_report).
+The web version is drawn when asked, in the reader's language; the PDF is the stored copy of
+this version, rendered here when the worker has not done it yet (tickets.reports.current_report).
 """
 
 from django.conf import settings
@@ -12,6 +12,7 @@ from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.views.decorators.cache import cache_control
 from django_ratelimit.decorators import ratelimit
 
@@ -52,7 +53,7 @@ def _staff_ticket(request, pk):
 def staff_report(request, pk):
     ticket = _staff_ticket(request, pk)
     html = reports.render_web(
-        reports.report_facts(ticket, Audience.STAFF),
+        reports.report_facts(ticket, Audience.STAFF, get_language()),
         file_url=default_storage.url,  # tickets.media_urls: for people who may see the request
         pdf_url=reverse("tickets:report_pdf", args=[ticket.pk]),
         back_url=ticket.get_absolute_url(),
@@ -83,7 +84,7 @@ def _customer_ticket(token):
 def public_report(request, token):
     ticket = _customer_ticket(token)
     html = reports.render_web(
-        reports.report_facts(ticket, Audience.CUSTOMER),
+        reports.report_facts(ticket, Audience.CUSTOMER, get_language()),
         file_url=lambda name: reverse("ticket_report_file", args=[token, name]),
         pdf_url=reverse("ticket_report_pdf", args=[token]),
         back_url=reverse("ticket_public", args=[token]),
