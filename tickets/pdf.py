@@ -2,9 +2,9 @@
 
 The report's HTML names its stylesheet and its photos under a made-up origin (`ORIGIN`: the
 .invalid top-level domain never resolves, RFC 2606); `LocalFetcher` reads those addresses from
-the static files and the storage and refuses every other one, so a text typed by a customer or an
-engineer can make WeasyPrint fetch nothing. Fonts come from fontconfig (Debian's fonts-noto-cjk:
-Noto Sans CJK SC), and WeasyPrint embeds the glyphs the report uses in the PDF.
+the static files and the storage and refuses every other one: nothing in a document makes
+WeasyPrint read another private file or reach the network. Fonts come from fontconfig (Debian's
+fonts-noto-cjk: Noto Sans CJK SC); WeasyPrint embeds the glyphs the report uses in the PDF.
 """
 
 import mimetypes
@@ -51,13 +51,17 @@ class LocalFetcher(URLFetcher):
             if ".." in name.split("/"):
                 raise ValueError(f"not a static file: {url}")
             body = _static_bytes(name)
-        elif url.startswith(MEDIA_PREFIX) and unquote(url[len(MEDIA_PREFIX) :]) in self.media_names:
-            with default_storage.open(unquote(url[len(MEDIA_PREFIX) :])) as f:
+        elif url.startswith(MEDIA_PREFIX) and self._media_name(url) in self.media_names:
+            with default_storage.open(self._media_name(url)) as f:
                 body = f.read()
         else:
             raise ValueError(f"not a file of this document: {url}")
         content_type = mimetypes.guess_type(url)[0] or "application/octet-stream"
         return URLFetcherResponse(url, body, headers={"Content-Type": content_type})
+
+    @staticmethod
+    def _media_name(url):
+        return unquote(url.removeprefix(MEDIA_PREFIX))
 
 
 def write_pdf(html, media_names=()):

@@ -174,7 +174,7 @@ def media_names(facts):
 def render_html(facts, *, file_url, stylesheet, web_links=None):
     """The report's HTML. `file_url(name)`: the address of a photo or signature (the storage
     name); `stylesheet`: the stylesheet's address; `web_links`: for the web version, the links
-    of its toolbar (pdf, back), None for the PDF."""
+    of its toolbar (pdf, back) and its wide screens' stylesheet; None for the PDF."""
     visits = [
         {
             **visit,
