@@ -3,6 +3,7 @@ signature, stored once per version of what it shows; staff see fees always, the 
 (from the tracking link, once processed) only after 核销."""
 
 import io
+import shutil
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -11,6 +12,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from pypdf import PdfReader
 
+from tests.aftersales.test_redis_outage import own_redis  # noqa: F401 (a fixture)
 from tests.factories import ticket_in_state
 from tests.tickets.test_mobile import job_url, jpeg, signature_data_url, visit_post
 from tickets import reports, services
@@ -523,3 +525,41 @@ def test_with_no_worker_a_download_renders_the_report_itself(processed, dispatch
     content = pdf_of(dispatcher_client.get(staff_pdf_url(processed)))
     assert processed.number in pdf_text(content)
     assert stored(processed, STAFF).render_ms > 0
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
+def test_with_redis_stopped_the_visit_is_saved_and_the_download_renders_it(
+    own_redis,  # noqa: F811 (the fixture)
+    media,
+    dispatcher,
+    engineer,
+    client_for,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+    caplog,
+):
+    """Redis (cache and broker) stopped: the visit is recorded all the same, the rendering is
+    not queued (aftersales.queue does not wait for a Redis that failed), and the staff's download
+    renders the report there and then."""
+    from tickets import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.render_service_reports, "delay", lambda *args: queued.append(args))
+    ticket = ticket_in_state(State.IN_SERVICE, dispatcher=dispatcher, engineer=engineer)
+    own_redis.kill()
+    own_redis.wait()
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = services.finish_visit(
+            ticket,
+            engineer,
+            version=None,
+            record={"work_done": "停电期间更换主板"},
+            parts=[],
+            photos=[],
+            signature=None,
+            resolved=True,
+        )
+    assert ticket.state == State.PROCESSED and queued == []
+    assert "render_service_reports not queued" in caplog.text
+    content = pdf_of(client_for(dispatcher).get(staff_pdf_url(ticket)))
+    assert "停电期间更换主板" in pdf_text(content)
