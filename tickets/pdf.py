@@ -68,3 +68,9 @@ def write_pdf(html, media_names=()):
     """`html` (whose addresses start with STATIC_PREFIX / MEDIA_PREFIX) as PDF bytes."""
     document = HTML(string=html, base_url=ORIGIN, url_fetcher=LocalFetcher(media_names))
     return document.write_pdf()
+
+
+def warm_up():
+    """Load what a process's first PDF loads (Pango, the CJK fonts in both weights: about two
+    seconds), so that the first report a worker renders takes no longer than the next ones."""
+    write_pdf('<p style="font-family: Noto Sans CJK SC">服务报告 <b>服务报告</b></p>')

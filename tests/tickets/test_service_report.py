@@ -508,6 +508,7 @@ def test_the_worker_renders_the_reports_after_the_visit(
     log_text = log_path.read_text(errors="replace")
     assert done, "the worker rendered no report. Worker log:\n" + log_text[-4000:]
     assert "tickets.render_service_reports" in log_text
+    assert "PDF rendering is not available" not in log_text  # warmed up as it started
     report = stored(ticket, CUSTOMER)
     assert report.render_ms > 0
     assert default_storage.open(report.file.name).read(5) == b"%PDF-"
