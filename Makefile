@@ -26,8 +26,8 @@ find_python = for p in $(PYTHON_CANDIDATES); do \
 	  fi; \
 	done
 
-.PHONY: help venv demo web worker beat test browser-deps lint fmt messages check-deploy clean bench-import \
-	bench-tickets bench-time bench-sla bench
+.PHONY: help venv demo web worker beat test system-deps lint fmt messages check-deploy clean bench-import \
+	bench-tickets bench-time bench-sla bench-report bench
 
 help: ## List the commands
 	@echo "售后服务管理系统 — make targets:"
@@ -62,7 +62,7 @@ $(STAMP): requirements.txt
 var:
 	@mkdir -p var
 
-demo: venv var ## (README command 1) set up, load demo data, run web + worker with beat
+demo: venv var system-deps ## (README command 1) set up, load demo data, run web + worker with beat
 	@echo "Preparing the database (var/)"
 	@$(RUN_ENV) python manage.py migrate --no-input --verbosity 0
 	@$(RUN_ENV) python manage.py seed_demo
@@ -83,23 +83,29 @@ worker: venv var ## Run a Celery worker only (no beat)
 beat: venv var ## Run Celery beat only (exactly one per installation)
 	$(RUN_ENV) celery -A aftersales beat -l info
 
-test: venv browser-deps ## (README command 2) run the whole test suite
+test: venv system-deps ## (README command 2) run the whole test suite
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Best effort: the browser tests need Debian's Chromium and CJK fonts. Without root or apt-get,
-# or when the install fails, they are skipped with a message instead.
-browser-deps:
-	@if [ -x /usr/bin/chromium ] && dpkg -s fonts-noto-cjk >/dev/null 2>&1; then exit 0; fi; \
+# Best effort: Debian packages the product and its tests need beyond Python's. WeasyPrint (the
+# service report's PDF) needs Pango and the CJK fonts it embeds; the browser tests need Chromium
+# and the same fonts. Without root or apt-get, or when the install fails, the missing ones are
+# named instead (the browser tests are then skipped with a message; PDFs cannot be rendered).
+SYSTEM_PACKAGES := chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
+system-deps:
+	@missing=""; \
+	for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	[ -x /usr/bin/chromium ] || case "$$missing" in *chromium*) ;; *) missing="$$missing chromium";; esac; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "Installing chromium and fonts-noto-cjk for the browser tests"; \
+	  echo "Installing$$missing"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  apt="apt-get -o DPkg::Lock::Timeout=300"; \
-	  $$apt install -y -qq chromium fonts-noto-cjk >/dev/null 2>&1 \
-	    || { $$apt update -qq && $$apt install -y -qq chromium fonts-noto-cjk >/dev/null; } \
-	    || echo "WARNING: could not install chromium; browser tests will be skipped." >&2; \
+	  $$apt install -y -qq $$missing >/dev/null 2>&1 \
+	    || { $$apt update -qq && $$apt install -y -qq $$missing >/dev/null; } \
+	    || echo "WARNING: could not install$$missing; browser tests will be skipped." >&2; \
 	else \
-	  echo "NOTE: /usr/bin/chromium missing (apt-get install chromium fonts-noto-cjk);" \
-	    "browser tests will be skipped." >&2; \
+	  echo "NOTE: missing Debian packages (apt-get install$$missing): service report PDFs" \
+	    "need Pango and fonts-noto-cjk; browser tests will be skipped without chromium." >&2; \
 	fi
 
 lint: venv ## ruff check, ruff format --check, djhtml --check, import contracts
@@ -153,7 +159,12 @@ bench-time: venv ## Time the business-calendar arithmetic
 bench-sla: venv ## Time the every-minute timer at 1M open tickets
 	$(PY) bench/sla_timer.py $(BENCH_SLA_ARGS)
 
-bench: bench-import bench-tickets bench-time bench-sla ## Run every benchmark (PostgreSQL)
+# The electronic service report with 6 photos rendered to PDF N times (median, p95; target < 2 s).
+# Self-contained (a temporary SQLite database and media folder). E.g. BENCH_REPORT_ARGS="--runs 50"
+bench-report: venv ## Time rendering a service report PDF with 6 photos
+	$(PY) bench/report.py $(BENCH_REPORT_ARGS)
+
+bench: bench-import bench-tickets bench-time bench-sla bench-report ## Run every benchmark (PostgreSQL)
 
 clean: ## Remove caches (keeps .venv and var/)
 	rm -rf .pytest_cache .ruff_cache test-results

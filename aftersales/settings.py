@@ -335,6 +335,8 @@ RATELIMIT_FAIL_OPEN = True
 RATELIMIT_VIEW = "aftersales.views.rate_limited"
 # The service hotline that public pages offer as a tap-to-call link (empty: not shown).
 SERVICE_HOTLINE = env.str("SERVICE_HOTLINE", default="400-800-1234" if DEBUG else "")
+# The company named at the head of the electronic service report (empty: "After-sales Service").
+COMPANY_NAME = env.str("COMPANY_NAME", default="")
 SILENCED_SYSTEM_CHECKS = [
     # The embedded file cache counts non-atomically (rate limits are approximate there): it is
     # for one machine only. Production uses Redis.
@@ -393,5 +395,7 @@ LOGGING = {
         # that fails is still logged (ERROR).
         "celery.app.trace": {"level": "WARNING"},
         "celery.worker.strategy": {"level": "WARNING"},
+        # WeasyPrint's seven steps of every PDF (service reports); its warnings still show.
+        "weasyprint.progress": {"level": "WARNING"},
     },
 }

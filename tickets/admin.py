@@ -7,6 +7,7 @@ from .models import (
     ProblemType,
     Rating,
     Revisit,
+    ServiceReport,
     Ticket,
     TicketTransition,
     Visit,
@@ -181,3 +182,16 @@ class IntakeEventAdmin(ReadOnly, admin.ModelAdmin):
     search_fields = ["event_id", "ticket__number"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+
+@admin.register(ServiceReport)
+class ServiceReportAdmin(ReadOnly, admin.ModelAdmin):
+    """The stored PDFs of service reports, rendered by the worker or a download (tickets.reports);
+    the files themselves are sent by the report pages, after their access checks."""
+
+    list_display = ["ticket", "audience", "rendered_at", "render_ms"]
+    list_filter = ["audience"]
+    search_fields = ["ticket__number"]
+    list_select_related = ["ticket"]
+    raw_id_fields = ["ticket"]
+    fields = ["ticket", "audience", "digest", "rendered_at", "render_ms"]

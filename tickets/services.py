@@ -23,6 +23,7 @@ from aftersales.lib.actions import Refused
 from aftersales.lib.validators import normalize_cn_mobile, validate_cn_mobile
 from aftersales.models import User
 from aftersales.notifications import Text, notify, people_with_role, send_sms
+from aftersales.queue import publish_on_commit
 from aftersales.roles import Role
 from customers.models import Priority, ProductModel
 
@@ -130,6 +131,9 @@ def perform(ticket, action, actor, *, version=None, reason="", data=None, then=N
     `version` is the ticket version the user's page showed; a different one means someone
     else acted in between and the action is refused. `then(ticket)` runs inside the same
     transaction after the transition (to save the records that come with it).
+
+    After the commit: a visit finished or corrected, or 核销, queues the rendering of the
+    request's service reports (REPORT_ACTIONS; tickets.reports).
     """
     with transaction.atomic():
         locked = _lock(ticket, version)
@@ -166,6 +170,8 @@ def perform(ticket, action, actor, *, version=None, reason="", data=None, then=N
         )
         if action in ("assign", "unlock") and locked.engineer_id:
             _tell_engineer(locked)
+        if action in REPORT_ACTIONS:
+            _render_reports_later(locked)
         if locked.state == State.LOCKED and source != State.LOCKED:
             # Every lock (two rounds unresolved, an unsatisfied revisit, a timer's) waits for a
             # service manager: each of them is told, whoever or whatever locked it.
@@ -202,6 +208,19 @@ def _tell_engineer(ticket):
         url=reverse("mobile:job", args=[ticket.pk]),
         key=f"assign:{ticket.pk}:{ticket.version}",
     )
+
+
+# What the service report shows changes with these: a visit record (finished, corrected) and
+# 核销 (the customer's copy shows the fees from then on).
+REPORT_ACTIONS = {"resolve", "not_resolved", "correct", "verify"}
+
+
+def _render_reports_later(ticket):
+    """The worker renders the changed copies after the commit. A rendering the broker could not
+    take is not lost: a download renders a stale or missing copy itself (tickets.reports)."""
+    from .tasks import render_service_reports
+
+    publish_on_commit(render_service_reports, ticket.pk)
 
 
 # Transitions that need a reason from the person (or the timer) taking them.

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from .views import desk as views
-from .views import intake
+from .views import intake, report
 
 app_name = "tickets"
 urlpatterns = [
@@ -13,6 +13,8 @@ urlpatterns = [
     path("<int:pk>/priority/", views.ticket_priority, name="priority"),
     path("<int:pk>/send-tracking/", views.ticket_send_tracking, name="send_tracking"),
     path("<int:pk>/work-order/", views.work_order, name="work_order"),
+    path("<int:pk>/report/", report.staff_report, name="report"),
+    path("<int:pk>/report.pdf", report.staff_report_pdf, name="report_pdf"),
     path("revisits/", views.RevisitQueueView.as_view(), name="revisit_queue"),
     path("manager/", views.manager_queues, name="manager_queues"),
     path("intake/", intake.IntakeListView.as_view(), name="intake_list"),

@@ -1,6 +1,9 @@
 """The customer's side in a real browser, on a 375 px phone: scan the unit's QR code, report the
-fault with a photo, follow it while the dispatcher assigns an engineer in another browser."""
+fault with a photo, follow it while the dispatcher assigns an engineer in another browser, then
+download the service report once the work is done, rate it 2, and find it on top of the revisit
+queue as "needs a call"."""
 
+import io
 import re
 from datetime import timedelta
 
@@ -8,10 +11,18 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
-from tickets.models import State, Ticket
+from tickets import services
+from tickets.models import State, Ticket, Visit
 
-from ..factories import ContactFactory, CustomerFactory, EquipmentFactory
+from ..factories import (
+    ContactFactory,
+    CustomerFactory,
+    EquipmentFactory,
+    _close_visit,
+    ticket_in_state,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,7 +33,16 @@ def no_sideways_scroll(page):
 
 
 def test_a_customer_reports_from_the_qr_code_and_follows_the_request(
-    page, mobile_page, live_server, login, dispatcher, engineer, tmp_path, settings
+    page,
+    mobile_page,
+    new_context,
+    live_server,
+    login,
+    dispatcher,
+    engineer,
+    revisit_agent,
+    tmp_path,
+    settings,
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
     customer = CustomerFactory(name="杭州明达食品有限公司")
@@ -81,3 +101,41 @@ def test_a_customer_reports_from_the_qr_code_and_follows_the_request(
     phone.goto(f"{live_server.url}/q/{unit.qr_token}/")
     expect(phone.locator("#open-request")).to_contain_text(ticket.number)
     no_sideways_scroll(phone)
+
+    # 6. The engineer does the work (their phone pages have journeys of their own).
+    waiting = ticket_in_state(State.PROCESSED, dispatcher=dispatcher, engineer=engineer)
+    ticket = services.perform(ticket, "accept", engineer)
+    ticket = services.check_in(ticket, engineer)
+    Visit.objects.filter(ticket=ticket, result="").update(
+        work_done="更换压缩机启动电容，试机正常", labour_hours="1.5", labour_fee="180"
+    )
+    ticket = services.perform(ticket, "resolve", engineer, then=_close_visit)
+    assert ticket.state == State.PROCESSED
+
+    # 7. The customer downloads the service report: a PDF with the request's number in it.
+    phone.goto(tracking)
+    expect(phone.locator("#public-progress")).to_contain_text("服务已完成")
+    with phone.expect_download() as download_info:
+        phone.locator("#service-report-pdf").click()
+    with open(download_info.value.path(), "rb") as f:
+        pdf = f.read()
+    assert pdf.startswith(b"%PDF-")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert ticket.number in text
+
+    # 8. … and rates the service 2.
+    phone.locator("label[for=rating-2]").click()
+    phone.locator("#rating-comment").fill("等了两天才修好")
+    phone.locator("#rating button[type=submit]").click()
+    expect(phone.locator("#rating")).to_contain_text("2")
+    no_sideways_scroll(phone)
+
+    # 9. The revisit agent finds it on top of the queue, to be called.
+    agent = new_context().new_page()
+    login(agent, live_server, revisit_agent)
+    agent.goto(f"{live_server.url}/tickets/revisits/")
+    cards = agent.locator("article.revisit-card")
+    expect(cards).to_have_count(2)
+    expect(cards.first).to_have_attribute("data-ticket", ticket.number)
+    expect(cards.first).to_contain_text("需回电")
+    expect(cards.nth(1)).to_have_attribute("data-ticket", waiting.number)

@@ -28,6 +28,10 @@ OPEN_STATES = [
     State.LOCKED,
 ]
 FINISHED_STATES = [State.CLOSED, State.VERIFIED, State.CANCELLED]
+# The customer is offered the service report once the work is reported done, and while the
+# request is closed and verified; a request reopened after an unsatisfied revisit offers none
+# until its next round is done.
+CUSTOMER_REPORT_STATES = [State.PROCESSED, State.CLOSED, State.VERIFIED]
 # The cache entry of the queue counts (the desk's open states, the manager's closed ones awaiting
 # verification: tickets.views.desk); every state change forgets it. (Not "queue-counts": that
 # entry had no closed count.)

@@ -22,6 +22,7 @@ from aftersales.models import new_token
 from customers.models import Priority
 
 from .choices import (
+    CUSTOMER_REPORT_STATES,
     MAX_UNRESOLVED_ROUNDS,
     OPEN_STATES,
     STATE_TONES,
@@ -397,6 +398,17 @@ class Ticket(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
     @property
     def is_open(self):
         return self.state in OPEN_STATES
+
+    @property
+    def customer_report_ready(self):
+        """Whether the customer is offered the service report (from the tracking page)."""
+        return self.state in CUSTOMER_REPORT_STATES
+
+    @property
+    def has_visit_record(self):
+        """Whether a visit of this request was reported (done or not): its service report has
+        something to show the office."""
+        return self.customer_report_ready or self.unresolved_rounds > 0
 
     # Transitions. Each returns nothing or the target state; `services.perform` records it.
     # Conditions say when an action makes sense; `permission` says who may take it.
