@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import api, registry, views
+from . import api, calendar_views, registry, views
 
 org_patterns = [
     path("users/", views.UserListView.as_view(), name="user_list"),
@@ -24,13 +24,13 @@ org_patterns = [
     path("engineers/", views.EngineerListView.as_view(), name="engineer_list"),
     path("engineers/new/", views.EngineerCreateView.as_view(), name="engineer_create"),
     path("engineers/<int:pk>/", views.EngineerUpdateView.as_view(), name="engineer_edit"),
-    path("calendars/", views.CalendarListView.as_view(), name="calendar_list"),
-    path("calendars/new/", views.calendar_create, name="calendar_create"),
-    path("calendars/<slug:code>/", views.calendar_year, name="calendar_year"),
-    path("calendars/<slug:code>/hours/", views.calendar_hours, name="calendar_hours"),
-    path("calendars/<slug:code>/days/", views.calendar_days, name="calendar_days"),
-    path("calendars/<slug:code>/copy/", views.calendar_copy, name="calendar_copy"),
-    path("calendars/<slug:code>/complete/", views.calendar_complete, name="calendar_complete"),
+    path("calendars/", calendar_views.CalendarListView.as_view(), name="calendar_list"),
+    path("calendars/new/", calendar_views.calendar_create, name="calendar_create"),
+    path("calendars/<slug:code>/", calendar_views.calendar_year, name="calendar_year"),
+    path("calendars/<slug:code>/hours/", calendar_views.calendar_hours, name="calendar_hours"),
+    path("calendars/<slug:code>/days/", calendar_views.calendar_days, name="calendar_days"),
+    path("calendars/<slug:code>/copy/", calendar_views.calendar_copy, name="calendar_copy"),
+    path("calendars/<slug:code>/complete/", calendar_views.calendar_complete, name="calendar_complete"),
     path("status/", views.StatusView.as_view(), name="status"),
     path("api-keys/", views.ApiKeyListView.as_view(), name="apikey_list"),
     path("api-keys/new/", views.apikey_create, name="apikey_create"),
