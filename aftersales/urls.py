@@ -30,7 +30,11 @@ org_patterns = [
     path("calendars/<slug:code>/hours/", calendar_views.calendar_hours, name="calendar_hours"),
     path("calendars/<slug:code>/days/", calendar_views.calendar_days, name="calendar_days"),
     path("calendars/<slug:code>/copy/", calendar_views.calendar_copy, name="calendar_copy"),
-    path("calendars/<slug:code>/complete/", calendar_views.calendar_complete, name="calendar_complete"),
+    path(
+        "calendars/<slug:code>/complete/",
+        calendar_views.calendar_complete,
+        name="calendar_complete",
+    ),
     path("status/", views.StatusView.as_view(), name="status"),
     path("api-keys/", views.ApiKeyListView.as_view(), name="apikey_list"),
     path("api-keys/new/", views.apikey_create, name="apikey_create"),
