@@ -284,16 +284,17 @@ def track_code(request):
     pending, page = _code_step(request, "track", "track")
     if page is not None:
         return page
-    found = list(intake.requests_of(pending["mobile"]))
-    wanted = next((t for t in found if t.number == pending.get("number")), None)
-    if wanted is None:
-        wanted = Ticket.objects.filter(
-            number=pending.get("number", ""), contact_phone_digits=pending["mobile"]
-        ).first()
+    number = pending.get("number", "")
+    wanted = Ticket.objects.filter(number=number, contact_phone_digits=pending["mobile"]).first()
     if wanted is not None:
         return redirect("ticket_public", wanted.public_token)
+    # Not theirs, or no such number: the requests made with the mobile they proved instead.
     return render(
         request,
         "tickets/portal/found.html",
-        {"number": pending.get("number", ""), "found": found, "hotline": settings.SERVICE_HOTLINE},
+        {
+            "number": number,
+            "found": intake.requests_of(pending["mobile"]),
+            "hotline": settings.SERVICE_HOTLINE,
+        },
     )
