@@ -12,6 +12,7 @@ Functions here change the ticket in memory; `services` saves it with its transit
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -67,28 +68,28 @@ def sla_rows(ticket, now=None):
 
 
 def covering_agreement(ticket):
+    """The agreement whose targets the ticket's clock counts, in one query: an active one that
+    lists the unit, else the customer's active one that lists no unit (it covers the customer's
+    units that no agreement lists), else the default policy; the latest start first."""
     day = timezone.localdate(ticket.created_at)
-    active = (
-        ServiceAgreement.objects.active_on(day)
-        .select_related("calendar")
-        .prefetch_related("targets")
-        .order_by("-start_date", "-id")
-    )
+    active = Q(start_date__lte=day, end_date__gte=day)
+    units = ServiceAgreement.equipment.through.objects
+    found = Q(is_default=True)
+    rank = []
     if ticket.equipment_id:
-        found = active.filter(equipment=ticket.equipment_id).first()
-        if found:
-            return found
-    # An agreement that lists units covers those units only; one that lists none covers the
-    # customer's other units (those no active agreement lists).
-    found = active.filter(
-        customer=ticket.customer_id, is_default=False, equipment__isnull=True
-    ).first()
-    if found:
-        return found
+        listed = Q(pk__in=units.filter(equipment=ticket.equipment_id).values("serviceagreement"))
+        found |= active & listed
+        rank.append(When(active & listed, then=0))
+    if ticket.customer_id:
+        lists_units = Exists(units.filter(serviceagreement=OuterRef("pk")))
+        found |= active & Q(customer=ticket.customer_id, is_default=False) & ~lists_units
+        rank.append(When(is_default=False, then=1))
     return (
-        ServiceAgreement.objects.filter(is_default=True)
+        ServiceAgreement.objects.filter(found)
+        .annotate(rank=Case(*rank, default=2) if rank else Value(2))
         .select_related("calendar")
         .prefetch_related("targets")
+        .order_by("rank", "-start_date", "-id")
         .first()
     )
 

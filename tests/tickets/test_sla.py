@@ -20,6 +20,7 @@ from tests.factories import (
     ServiceAgreementFactory,
     enter_ticket,
 )
+from tests.queries import capture_queries
 from tickets import services, sla, timers
 from tickets.models import State, Ticket
 from tickets.sla import Light
@@ -111,6 +112,37 @@ def test_an_agreement_listing_units_covers_only_those(dispatcher, statutory):
     with time_machine.travel(at("2026-11-23 10:00"), tick=False):
         again = enter_ticket(dispatcher, customer=customer, equipment=unlisted, priority="high")
     assert again.agreement == general
+
+
+def test_the_covering_agreement_is_found_in_one_query_whichever_level_covers(statutory):
+    """The unit's agreement, the customer's, an expired one passed over, the default policy:
+    always the agreement and its targets, two queries (an entry from the API or the QR code
+    page pays for each one)."""
+    customer = CustomerFactory()
+    listed, unlisted = EquipmentFactory(customer=customer), EquipmentFactory(customer=customer)
+    default = ServiceAgreementFactory(default_policy=True, calendar=statutory)
+    special = agreement_for(customer, statutory)
+    special.equipment.add(listed)
+    general = agreement_for(customer, statutory)
+    ServiceAgreementFactory(  # expired: never chosen
+        customer=customer, start_date=date(2025, 1, 1), end_date=date(2025, 12, 31)
+    )
+    other = CustomerFactory()
+    cases = [
+        (Ticket(customer=customer, equipment=listed), special),
+        (Ticket(customer=customer, equipment=unlisted), general),
+        (Ticket(customer=customer), general),
+        (Ticket(customer=other, equipment=EquipmentFactory(customer=other)), default),
+        (Ticket(), default),
+    ]
+    for ticket, expected in cases:
+        ticket.created_at = at("2026-11-23 10:00")
+        with capture_queries() as queries:
+            found = sla.covering_agreement(ticket)
+            assert found.target_for("high") is not None
+            assert found.calendar == statutory
+        assert found == expected
+        assert len(queries) == 2, [q["sql"] for q in queries]
 
 
 def test_met_on_assignment_with_margin(dispatcher, engineer, customer):
