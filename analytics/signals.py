@@ -5,6 +5,8 @@ transaction; the set-based updates of the timers send `tickets.hooks.tickets_cha
 commit a refresh is queued for the worker (the every-minute refresh takes what it missed).
 """
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
@@ -14,11 +16,21 @@ from tickets.models import PartLine, Revisit, State, Ticket, Visit
 
 from .refresh import mark
 
+# While a refresh waits in the queue another is not queued: it takes every mark there is when
+# it starts (`refresh_all`), and it drops this flag first. The flag lives in Redis, which every
+# process shares; without Redis (the embedded setup) every change queues one. A lost task holds
+# the next one back at most QUEUED_FOR seconds, and the every-minute refresh runs regardless.
+QUEUED = "analytics:refresh-queued"
+QUEUED_FOR = 30
+
 
 def _send_refresh():
     from .tasks import refresh
 
-    publish(refresh)
+    if settings.REDIS_URL and not cache.add(QUEUED, 1, QUEUED_FOR):
+        return
+    if not publish(refresh):
+        cache.delete(QUEUED)
 
 
 def _queue_refresh():

@@ -431,12 +431,12 @@ def enter_api_ticket(ticket, api_key, *, event_id=""):
                 IntakeEvent.objects.filter(
                     api_key=api_key, event_id=event_id, ticket__state__in=OPEN_STATES
                 )
-                .select_related("ticket")
                 .order_by("-id")
+                .values_list("ticket_id", flat=True)
                 .first()
             )
             if earlier is not None:
-                return earlier.ticket, False
+                return Ticket.objects.get(pk=earlier), False
         ticket.channel = Channel.API
         ticket = enter_ticket(ticket, None)
         IntakeEvent.objects.create(
