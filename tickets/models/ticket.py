@@ -126,6 +126,7 @@ class Ticket(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
         verbose_name=_("customer"),
         on_delete=models.PROTECT,
         related_name="tickets",
+        db_index=False,  # the composite index that starts with it serves (Meta)
     )
     contact = models.ForeignKey(
         "customers.Contact",
@@ -149,6 +150,7 @@ class Ticket(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
         null=True,
         blank=True,
         related_name="tickets",
+        db_index=False,  # the composite index that starts with it serves (Meta)
     )
     product = models.ForeignKey(
         "customers.ProductModel",
@@ -168,6 +170,7 @@ class Ticket(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
         null=True,
         blank=True,
         related_name="tickets",
+        db_index=False,  # the composite index that starts with it serves (Meta)
     )
     description = models.TextField(_("problem description"))
     analysis = models.TextField(_("problem analysis"), blank=True)
@@ -188,6 +191,7 @@ class Ticket(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
         null=True,
         blank=True,
         related_name="tickets",
+        db_index=False,  # the composite index that starts with it serves (Meta)
     )
     engineer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -196,6 +200,7 @@ class Ticket(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
         null=True,
         blank=True,
         related_name="assigned_tickets",
+        db_index=False,  # the composite index that starts with it serves (Meta)
     )
     state = FSMField(
         _("state"),
@@ -268,6 +273,7 @@ class Ticket(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
         null=True,
         blank=True,
         related_name="tickets",
+        db_index=False,  # ticket_once_per_plan_date (Meta) starts with it
     )
     plan_date = models.DateField(_("planned date"), null=True, blank=True)
     revisit_due = models.DateTimeField(_("revisit due"), null=True, blank=True)
@@ -280,7 +286,9 @@ class Ticket(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
     # Raised by every change: a form carries the version it was drawn from, so a change made by
     # someone else in between is refused instead of overwritten.
     version = models.PositiveIntegerField(default=1, editable=False)
-    public_token = models.CharField(max_length=43, unique=True, default=new_token, editable=False)
+    # Unique by a constraint (Meta), not unique=True: that would add a second index for LIKE
+    # searches, which nobody makes on a token, to every ticket's INSERT.
+    public_token = models.CharField(max_length=43, default=new_token, editable=False)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -327,7 +335,8 @@ class Ticket(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
                 fields=["plan", "plan_date"],
                 name="ticket_once_per_plan_date",
                 condition=Q(plan__isnull=False),
-            )
+            ),
+            models.UniqueConstraint(fields=["public_token"], name="ticket_public_token_unique"),
         ]
         indexes = [
             # Every filter and sort of the dispatcher desk and the engineer's list.
