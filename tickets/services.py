@@ -344,7 +344,8 @@ def next_ticket_number(day=None):
 
 def enter_ticket(ticket, actor, *, suspend_reason=""):
     """Save a new ticket (from the entry form), count it, and log the entry."""
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction (the API's): a failure here fails it all.
+    with transaction.atomic(savepoint=False):
         ticket.created_by = actor
         if ticket.contact_id and not ticket.contact_name:
             ticket.contact_name = ticket.contact.name

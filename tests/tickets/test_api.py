@@ -410,10 +410,12 @@ def test_creating_costs_a_handful_of_queries(client, unit, key):
         response = post(client, report(unit, problem_type="E4", event_id="a-1"), key[1])
     assert response.status_code == 201
     # Key, unit, problem type, main contact; lock, earlier event; number, agreement and its
-    # targets, default calendar, ticket, statistics mark, log, two counters, intake — and the
-    # savepoints of the transaction.
+    # targets (one query whichever level covers), default calendar, ticket, statistics mark,
+    # log, two counters, intake. One transaction, no savepoint inside it (the one SAVEPOINT and
+    # RELEASE here are the transaction itself, inside the test's).
     statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
     assert len(statements) <= 16, "\n".join(statements)
+    assert len(queries) - len(statements) == 2
 
 
 # Reading ------------------------------------------------------------------------------------------
