@@ -18,8 +18,9 @@ How the text becomes words
 The query
     Every query word is a group of alternatives: itself, its search-mode parts (`净水器` also
     matches `净水 & 水器`, so words added to the dictionary later still find older documents),
-    and the words of its synonym group (渗水 → 漏水 and back). Groups are ANDed; when that finds
-    fewer than `limit`, a second query ORs them (ranked below, by how many groups match).
+    and the words of its synonym group (渗水 → 漏水 and back) with theirs. Groups are ANDed;
+    when that finds fewer than `limit`, a second query ORs them (ranked below, by how many
+    groups match).
 
 Where
     PostgreSQL: a generated tsvector column (`simple`, title A / symptom B / body C; problem A
@@ -59,12 +60,14 @@ SNIPPET_CHARS = 120
 VOCABULARY_KEY = "knowledge:vocabulary-version"
 VOCABULARY_CHECK = 30
 
-STOP_WORDS = frozenset(
-    "的 了 是 在 有 和 与 或 也 都 就 很 又 还 把 被 给 让 说 吗 呢 啊 吧 呀 哦 嘛 么 个 一 我 你 他"
-    " 她 它 们 我们 这 那 这个 那个 会 要 能 到 着 过 等 请 麻烦 一下 一直 总是 老是 时候 现在 今天"
-    " 昨天 客户 用户 反映 反馈 说是 出现 发现 情况 问题 怎么 怎么办 什么 为什么 如何 处理 了吗"
-    " 不 没 没有 已经 但是 然后 就是 还是 有点 有些 比较 非常 特别 突然 经常 之后 以后 后".split()
-)
+# Function words and what callers say around the problem, dropped from text and queries.
+_STOP_TEXT = """
+的 了 是 在 有 和 与 或 也 都 就 很 又 还 把 被 给 让 说 吗 呢 啊 吧 呀 哦 嘛 么 个 一 我 你 他
+她 它 们 我们 这 那 这个 那个 会 要 能 到 着 过 等 请 麻烦 一下 一直 总是 老是 时候 现在 今天
+昨天 客户 用户 反映 反馈 说是 出现 发现 情况 问题 怎么 怎么办 什么 为什么 如何 处理 了吗
+不 没 没有 已经 但是 然后 就是 还是 有点 有些 比较 非常 特别 突然 经常 之后 以后 后
+"""
+STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 _CODE = re.compile(r"(?<![a-z0-9])([a-z]{1,4})[\s\-_]*(\d{1,6}[a-z]{0,3})(?![a-z0-9])")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -174,7 +177,7 @@ def _load_vocabulary():
     from .models import FaultCode, RepairTemplate, Synonym
 
     words = set()
-    for code, name in ProductModel.objects.values_list("code", "name"):
+    for name in ProductModel.objects.values_list("name", flat=True):
         words.update(_han_words(name))
     for meaning in FaultCode.objects.values_list("meaning", flat=True).distinct():
         words.update(w for w in _han_words(meaning) if len(w) <= 6)
@@ -211,6 +214,8 @@ def _alternatives(word):
         for part in parts:
             start = word.find(part)
             covered.update(range(start, start + len(part)) if start >= 0 else ())
+        # Function words (不, 没 …) are dropped from documents: they need no cover.
+        covered.update(i for i, char in enumerate(word) if char in STOP_WORDS)
         parts = tuple(p for p in (_clean(t) for t in parts) if p)
         if parts and len(covered) == len(word):
             options.append(parts)
@@ -230,10 +235,8 @@ def parse_query(text):
         options = []
         for member in members:
             member_words = (word,) if member == word else tuple(_words(member, document=False))
-            if member == word:
-                candidates = _alternatives(word)
-            elif len(member_words) == 1:
-                candidates = [member_words]
+            if member == word or len(member_words) == 1:
+                candidates = _alternatives(member_words[0])
             else:
                 candidates = [member_words] if member_words else []
             options += [option for option in candidates if option not in options]
@@ -292,7 +295,8 @@ def _mark(text, pattern):
             out.append(f"<mark>{escape(found.group())}</mark>")
             last = found.end()
     out.append(escape(text[last:]))
-    return mark_safe("".join(out))
+    # Neighbouring words are one mark (`四通` + `阀`).
+    return mark_safe("".join(out).replace("</mark><mark>", ""))
 
 
 def highlight(text, pattern):
@@ -384,8 +388,7 @@ def _article_rows_pg(groups, joiner, states, line_id, exclude_ids, limit):
     query = _tsquery(groups, joiner)
     all_words = _tsquery(groups, "&")
     matched = " + ".join(
-        f"(CASE WHEN a.search_vector @@ to_tsquery('simple', %s) THEN 1 ELSE 0 END)"
-        for _g in groups
+        "(CASE WHEN a.search_vector @@ to_tsquery('simple', %s) THEN 1 ELSE 0 END)" for _g in groups
     )
     params = [_tsquery([g], "&") for g in groups] if joiner == "|" else []
     sql = f"""
@@ -420,7 +423,9 @@ def _article_rows_sqlite(groups, joiner, states, line_id, exclude_ids, limit):
     """bm25 (title 10, symptom 4, body 1), + 5 when the title holds every word; for partial
     matches + 10 per matched word group (bm25 alone favours one rare word)."""
     states = [str(s) for s in states]
-    in_fts = "a.id IN (SELECT rowid FROM knowledge_article_fts WHERE knowledge_article_fts MATCH %s)"
+    in_fts = (
+        "a.id IN (SELECT rowid FROM knowledge_article_fts WHERE knowledge_article_fts MATCH %s)"
+    )
     matched = ""
     params = []
     if joiner == "|":
@@ -455,7 +460,7 @@ def _rows(function_pg, function_sqlite):
         return function_pg
     if connection.vendor == "sqlite":
         return function_sqlite
-    raise NotImplementedError(f"knowledge search needs PostgreSQL or SQLite, not {connection.vendor}")
+    raise NotImplementedError(f"knowledge search needs PostgreSQL or SQLite: {connection.vendor}")
 
 
 def search(query, *, product_line=None, states=(State.PUBLISHED,), limit=10):
@@ -502,8 +507,7 @@ def _ticket_rows_pg(groups, line_id, exclude, limit):
         filters += " AND t.ticket_id <> %s"
         params.append(exclude)
     matched = " + ".join(
-        "(CASE WHEN c.search_vector @@ to_tsquery('simple', %s) THEN 1 ELSE 0 END)"
-        for _g in groups
+        "(CASE WHEN c.search_vector @@ to_tsquery('simple', %s) THEN 1 ELSE 0 END)" for _g in groups
     )
     sql = f"""
         WITH c AS MATERIALIZED (
