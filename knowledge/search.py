@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import rjieba
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -50,9 +50,12 @@ FEEDBACK_WEIGHT = 0.5
 # The query's first characters and words that count.
 MAX_QUERY_CHARS = 200
 MAX_QUERY_WORDS = 12
-# Similar requests: at most this many candidates per stage (all words, any word) are ranked,
-# so a common word among a million requests costs a bounded amount of work.
-TICKET_CANDIDATES = 1000
+# At most this many candidates per stage (title holds every word, any column every word, any
+# word) are ranked, so a common word among 100,000 articles or a million requests costs a
+# bounded amount of work (PostgreSQL; the candidates of a stage are the first the GIN bitmap
+# gives, not the best: the title stage keeps title matches among them).
+TICKET_CANDIDATES = 200
+ARTICLE_CANDIDATES = 100
 SNIPPET_CHARS = 120
 
 # The vocabulary version (bumped by knowledge.signals when models, fault codes, synonyms or
@@ -143,9 +146,11 @@ _vocabulary = {"version": None, "checked": 0.0, "synonyms": {}}
 
 
 def vocabulary_changed():
-    """Called by knowledge.signals when a word source changes: every process reloads."""
-    cache.set(VOCABULARY_KEY, time.time_ns(), None)
+    """Called by knowledge.signals when a word source changes: this process reloads at its
+    next search, every other one within VOCABULARY_CHECK seconds of the commit."""
     _vocabulary["checked"] = 0.0
+    _vocabulary["version"] = None
+    transaction.on_commit(lambda: cache.set(VOCABULARY_KEY, time.time_ns(), None))
 
 
 def ensure_vocabulary(force=False):
@@ -384,32 +389,56 @@ def _feedback_factor(alias):
     )
 
 
-def _article_rows_pg(groups, joiner, states, line_id, exclude_ids, limit):
-    query = _tsquery(groups, joiner)
-    all_words = _tsquery(groups, "&")
-    matched = " + ".join(
-        "(CASE WHEN a.search_vector @@ to_tsquery('simple', %s) THEN 1 ELSE 0 END)" for _g in groups
-    )
-    params = [_tsquery([g], "&") for g in groups] if joiner == "|" else []
-    sql = f"""
-        SELECT a.id, (
-            {matched + " + " if joiner == "|" else ""}
-            ts_rank_cd('{{0.1, 0.2, 0.5, 1.0}}', a.search_vector, to_tsquery('simple', %s))
-            + (CASE WHEN ts_filter(a.search_vector, '{{a}}') @@ to_tsquery('simple', %s)
-               THEN 1.0 ELSE 0 END)
-        ) * {_feedback_factor("a")} AS score
-        FROM knowledge_article a
-        WHERE a.search_vector @@ to_tsquery('simple', %s) AND a.state = ANY(%s)
-    """
-    params += [query, all_words, query, [str(s) for s in states]]
+def _article_rows_pg(groups, states, line_id, limit):
+    """One query: candidates from the GIN indexes, each stage bounded and run only when the
+    ones before found fewer than `limit` (title holds every word; any column does; any word),
+    then
+    ranked: every word ≫ some words (by how many groups), ts_rank_cd (A 1, B 0.5, C 0.2) and
+    1 more when the title holds every word, times the feedback factor."""
+    # The line is compared through COALESCE (no line: every line) so that the planner filters
+    # the GIN candidates rather than ANDing a bitmap of all the line's articles.
+    filters = "a.state = ANY(%(states)s)"
     if line_id is not None:
-        sql += " AND (a.product_line_id = %s OR a.product_line_id IS NULL)"
-        params.append(line_id)
-    if exclude_ids:
-        sql += " AND NOT (a.id = ANY(%s))"
-        params.append(list(exclude_ids))
-    sql += " ORDER BY score DESC, a.id DESC LIMIT %s"
-    params.append(limit)
+        filters += " AND COALESCE(a.product_line_id, %(line)s) = %(line)s"
+    columns = "a.id"
+    matched = " + ".join(
+        f"(CASE WHEN a.search_vector @@ to_tsquery('simple', %(g{i})s) THEN 1 ELSE 0 END)"
+        for i in range(len(groups))
+    )
+    sql = f"""
+        WITH in_title AS MATERIALIZED (
+            SELECT {columns} FROM knowledge_article a
+            WHERE a.search_title_vector @@ to_tsquery('simple', %(all)s) AND {filters}
+            LIMIT {ARTICLE_CANDIDATES}
+        ), in_all AS MATERIALIZED (
+            SELECT {columns} FROM knowledge_article a
+            WHERE (SELECT count(*) FROM in_title) < %(limit)s
+                AND a.search_vector @@ to_tsquery('simple', %(all)s) AND {filters}
+            LIMIT {ARTICLE_CANDIDATES}
+        ), in_any AS MATERIALIZED (
+            SELECT {columns} FROM knowledge_article a
+            WHERE (SELECT count(*) FROM in_title) + (SELECT count(*) FROM in_all) < %(limit)s
+                AND a.search_vector @@ to_tsquery('simple', %(any)s) AND {filters}
+            LIMIT {ARTICLE_CANDIDATES}
+        ), candidates AS (
+            SELECT id FROM in_title UNION SELECT id FROM in_all UNION SELECT id FROM in_any
+        )
+        SELECT a.id, (
+            (CASE WHEN a.search_vector @@ to_tsquery('simple', %(all)s) THEN 100 ELSE {matched} END)
+            + ts_rank_cd('{{0.1, 0.2, 0.5, 1.0}}', a.search_vector, to_tsquery('simple', %(any)s))
+            + (CASE WHEN a.search_title_vector @@ to_tsquery('simple', %(all)s) THEN 1 ELSE 0 END)
+        ) * {_feedback_factor("a")} AS score
+        FROM candidates JOIN knowledge_article a ON a.id = candidates.id
+        ORDER BY score DESC, a.id DESC LIMIT %(limit)s
+    """
+    params = {
+        "all": _tsquery(groups, "&"),
+        "any": _tsquery(groups, "|"),
+        "states": [str(s) for s in states],
+        "line": line_id,
+        "limit": limit,
+        **{f"g{i}": _tsquery([g], "&") for i, g in enumerate(groups)},
+    }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -455,30 +484,33 @@ def _article_rows_sqlite(groups, joiner, states, line_id, exclude_ids, limit):
         return cursor.fetchall()
 
 
-def _rows(function_pg, function_sqlite):
-    if connection.vendor == "postgresql":
-        return function_pg
-    if connection.vendor == "sqlite":
-        return function_sqlite
-    raise NotImplementedError(f"knowledge search needs PostgreSQL or SQLite: {connection.vendor}")
+def _vendor():
+    if connection.vendor not in ("postgresql", "sqlite"):
+        raise NotImplementedError(f"knowledge search needs PostgreSQL or SQLite: {connection.vendor}")
+    return connection.vendor
 
 
-def search(query, *, product_line=None, states=(State.PUBLISHED,), limit=10):
-    """Articles matching every word of `query` (then, when fewer than `limit`, any word), best
-    first. At most 3 queries: the matches, the partial matches if needed, the articles."""
-    groups = parse_query(query)
-    if not groups or limit <= 0:
-        return []
-    rows_of = _rows(_article_rows_pg, _article_rows_sqlite)
-    line_id = _line_id(product_line)
-    rows = list(rows_of(groups, "&", states, line_id, (), limit))
+def _article_rows(groups, states, line_id, limit):
+    if _vendor() == "postgresql":
+        return _article_rows_pg(groups, states, line_id, limit)
+    rows = list(_article_rows_sqlite(groups, "&", states, line_id, (), limit))
     if len(rows) < limit and len(groups) > 1:
         # Partial matches rank below every full match.
         floor = min((score for _id, score in rows), default=0)
         found = [pk for pk, _score in rows]
-        partial = rows_of(groups, "|", states, line_id, found, limit - len(rows))
+        partial = _article_rows_sqlite(groups, "|", states, line_id, found, limit - len(rows))
         top = max((score for _id, score in partial), default=0) or 1
         rows += [(pk, floor * score / top / 2 if rows else score) for pk, score in partial]
+    return rows
+
+
+def search(query, *, product_line=None, states=(State.PUBLISHED,), limit=10):
+    """Articles matching every word of `query` (then, when fewer than `limit`, any word), best
+    first. Two queries on PostgreSQL (the ranked ids, the articles), at most three on SQLite."""
+    groups = parse_query(query)
+    if not groups or limit <= 0:
+        return []
+    rows = _article_rows(groups, states, _line_id(product_line), limit)
     articles = Article.objects.in_bulk([pk for pk, _score in rows])
     pattern = _highlighter(_terms(groups))
     hits = []
@@ -498,36 +530,48 @@ def search(query, *, product_line=None, states=(State.PUBLISHED,), limit=10):
 
 
 def _ticket_rows_pg(groups, line_id, exclude, limit):
+    """One query: requests holding every word (bounded), and only when those are fewer than
+    `limit`, any word (bounded); ranked by how many word groups match, then ts_rank_cd."""
     filters = ""
-    params = []
     if line_id is not None:
-        filters += " AND t.product_line_id = %s"
-        params.append(line_id)
+        filters += " AND t.product_line_id = %(line)s"
     if exclude is not None:
-        filters += " AND t.ticket_id <> %s"
-        params.append(exclude)
+        filters += " AND t.ticket_id <> %(exclude)s"
     matched = " + ".join(
-        "(CASE WHEN c.search_vector @@ to_tsquery('simple', %s) THEN 1 ELSE 0 END)" for _g in groups
+        f"(CASE WHEN c.search_vector @@ to_tsquery('simple', %(g{i})s) THEN 1 ELSE 0 END)"
+        for i in range(len(groups))
     )
     sql = f"""
-        WITH c AS MATERIALIZED (
-            (SELECT t.ticket_id, t.search_vector FROM knowledge_tickettext t
-             WHERE t.search_vector @@ to_tsquery('simple', %s){filters} LIMIT {TICKET_CANDIDATES})
-            UNION
-            (SELECT t.ticket_id, t.search_vector FROM knowledge_tickettext t
-             WHERE t.search_vector @@ to_tsquery('simple', %s){filters} LIMIT {TICKET_CANDIDATES})
+        WITH in_all AS MATERIALIZED (
+            SELECT t.ticket_id, t.search_vector FROM knowledge_tickettext t
+            WHERE t.search_vector @@ to_tsquery('simple', %(all)s){filters}
+            LIMIT {TICKET_CANDIDATES}
+        ), in_any AS MATERIALIZED (
+            SELECT t.ticket_id, t.search_vector FROM knowledge_tickettext t
+            WHERE (SELECT count(*) FROM in_all) < %(limit)s
+                AND t.search_vector @@ to_tsquery('simple', %(any)s){filters}
+            LIMIT {TICKET_CANDIDATES}
+        ), c AS (
+            SELECT * FROM in_all
+            UNION ALL
+            SELECT * FROM in_any WHERE ticket_id NOT IN (SELECT ticket_id FROM in_all)
         )
         SELECT c.ticket_id, {matched}
-            + ts_rank_cd('{{0.1, 0.2, 0.5, 1.0}}', c.search_vector, to_tsquery('simple', %s))
+            + ts_rank_cd('{{0.1, 0.2, 0.5, 1.0}}', c.search_vector, to_tsquery('simple', %(any)s))
             AS score, k.number, k.description
         FROM c JOIN tickets_ticket k ON k.id = c.ticket_id
-        ORDER BY score DESC, c.ticket_id DESC LIMIT %s
+        ORDER BY score DESC, c.ticket_id DESC LIMIT %(limit)s
     """
-    any_word = _tsquery(groups, "|")
-    all_params = [_tsquery(groups, "&"), *params, any_word, *params]
-    all_params += [_tsquery([g], "&") for g in groups] + [any_word, limit]
+    params = {
+        "all": _tsquery(groups, "&"),
+        "any": _tsquery(groups, "|"),
+        "line": line_id,
+        "exclude": exclude,
+        "limit": limit,
+        **{f"g{i}": _tsquery([g], "&") for i, g in enumerate(groups)},
+    }
     with connection.cursor() as cursor:
-        cursor.execute(sql, all_params)
+        cursor.execute(sql, params)
         return cursor.fetchall()
 
 
@@ -560,7 +604,7 @@ def similar_tickets(text, *, product_line=None, exclude=None, limit=5):
     groups = parse_query(text)
     if not groups or limit <= 0:
         return []
-    rows_of = _rows(_ticket_rows_pg, _ticket_rows_sqlite)
+    rows_of = _ticket_rows_pg if _vendor() == "postgresql" else _ticket_rows_sqlite
     rows = rows_of(groups, _line_id(product_line), _line_id(exclude), limit)
     pattern = _highlighter(_terms(groups))
     return [

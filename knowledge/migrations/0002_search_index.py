@@ -1,7 +1,8 @@
 """The full-text indexes over the segmented search_* columns (knowledge.search).
 
 PostgreSQL: a STORED generated tsvector column per table (`simple` configuration: the text is
-segmented already) with a GIN index; request texts get GIN(product_line_id, search_vector)
+segmented already) with a GIN index, and the articles' title alone in another (the title
+matches are the first candidates); request texts get GIN(product_line_id, search_vector)
 when the btree_gin extension can be created, else GIN(search_vector) and a line index.
 SQLite: FTS5 tables with external content on the token columns, kept by triggers.
 Other databases get nothing (search supports these two).
@@ -16,6 +17,10 @@ ALTER TABLE knowledge_article ADD COLUMN search_vector tsvector GENERATED ALWAYS
     || setweight(to_tsvector('simple', search_body), 'C')
 ) STORED;
 CREATE INDEX article_search_vector ON knowledge_article USING gin (search_vector);
+ALTER TABLE knowledge_article ADD COLUMN search_title_vector tsvector GENERATED ALWAYS AS (
+    to_tsvector('simple', search_title)
+) STORED;
+CREATE INDEX article_search_title_vector ON knowledge_article USING gin (search_title_vector);
 """
 
 TICKET_VECTOR = """
@@ -126,6 +131,7 @@ def backwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
         schema_editor.execute("ALTER TABLE knowledge_article DROP COLUMN search_vector")
+        schema_editor.execute("ALTER TABLE knowledge_article DROP COLUMN search_title_vector")
         schema_editor.execute("ALTER TABLE knowledge_tickettext DROP COLUMN search_vector")
     elif vendor == "sqlite":
         for statement in SQLITE_DROP:
