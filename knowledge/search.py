@@ -486,7 +486,7 @@ def _article_rows_sqlite(groups, joiner, states, line_id, exclude_ids, limit):
 
 def _vendor():
     if connection.vendor not in ("postgresql", "sqlite"):
-        raise NotImplementedError(f"knowledge search needs PostgreSQL or SQLite: {connection.vendor}")
+        raise NotImplementedError(f"search needs PostgreSQL or SQLite: {connection.vendor}")
     return connection.vendor
 
 
