@@ -134,13 +134,10 @@ def ensure_ticket_texts(copier, log=print):
         "CREATE TEMP TABLE kb_text (kind text, key text, seg text);"
         "DROP INDEX IF EXISTS tickettext_search_vector"
     )
-    index = (
-        "CREATE INDEX tickettext_search_vector ON knowledge_tickettext USING gin "
-        + (
-            "(product_line_id, search_vector)"
-            if copier.execute("SELECT 1 FROM pg_extension WHERE extname = 'btree_gin'")
-            else "(search_vector)"
-        )
+    index = "CREATE INDEX tickettext_search_vector ON knowledge_tickettext USING gin " + (
+        "(product_line_id, search_vector)"
+        if copier.execute("SELECT 1 FROM pg_extension WHERE extname = 'btree_gin'")
+        else "(search_vector)"
     )
     rows = [("d", d, search.segment(d)) for (d,) in descriptions]
     rows += [("p", str(pk), search.segment(name)) for pk, name in problems]
@@ -148,7 +145,8 @@ def ensure_ticket_texts(copier, log=print):
     with copier.pg.cursor() as cursor, cursor.copy("COPY kb_text FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
-    copier.execute("""
+    copier.execute(
+        """
         INSERT INTO knowledge_tickettext
             (ticket_id, product_line_id, resolved_at, search_problem, search_work)
         SELECT t.id, m.line_id, COALESCE(t.processed_at, t.updated_at),
@@ -163,7 +161,9 @@ def ensure_ticket_texts(copier, log=print):
             GROUP BY v.ticket_id
         ) w ON w.ticket_id = t.id
         WHERE t.state = ANY(%s)
-    """, [states])
+    """,
+        [states],
+    )
     copier.execute(index)
     copier.execute("DROP TABLE kb_text")
     copier.pg.commit()
