@@ -55,6 +55,9 @@ MAX_QUERY_WORDS = 12
 # bounded amount of work (PostgreSQL; the candidates of a stage are the first the GIN bitmap
 # gives, not the best: the title stage keeps title matches among them).
 TICKET_CANDIDATES = 200
+# Similar requests are looked for first among the line's newest this many (knowledge.search
+# _ticket_rows_pg).
+TICKET_WINDOW = 2000
 ARTICLE_CANDIDATES = 100
 SNIPPET_CHARS = 120
 
@@ -530,31 +533,56 @@ def search(query, *, product_line=None, states=(State.PUBLISHED,), limit=10):
 
 
 def _ticket_rows_pg(groups, line_id, exclude, limit):
-    """One query: requests holding every word (bounded), and only when those are fewer than
-    `limit`, any word (bounded); ranked by how many word groups match, then ts_rank_cd."""
-    filters = ""
+    """One query, ranked by how many word groups match, then ts_rank_cd. The candidates come in
+    stages, each run only when the ones before found fewer than `limit`:
+
+    1. the line's newest TICKET_WINDOW requests holding every word (btree on line, resolved_at:
+       a bounded read however many requests match, the case of a common problem);
+    2. any request holding every word (GIN): run only when they are rare among the newest, so
+       the bitmap is small;
+    3. and 4. the same with any word.
+    """
+    filters = gin_filters = ""
     if line_id is not None:
         filters += " AND t.product_line_id = %(line)s"
+        # Through COALESCE in the GIN stages: they run when matches are rare, and the planner
+        # must not walk the line's btree (every request of the line) to find them.
+        gin_filters += " AND COALESCE(t.product_line_id, 0) = %(line)s"
     if exclude is not None:
         filters += " AND t.ticket_id <> %(exclude)s"
+        gin_filters += " AND t.ticket_id <> %(exclude)s"
     matched = " + ".join(
         f"(CASE WHEN c.search_vector @@ to_tsquery('simple', %(g{i})s) THEN 1 ELSE 0 END)"
         for i in range(len(groups))
     )
+    stage = f"""
+        SELECT t.ticket_id, t.search_vector FROM knowledge_tickettext t
+        WHERE {{gate}} < %(limit)s
+            AND t.search_vector @@ to_tsquery('simple', %({{q}})s){gin_filters}
+        LIMIT {TICKET_CANDIDATES}
+    """
+    count = "(SELECT count(*) FROM {})".format
     sql = f"""
-        WITH in_all AS MATERIALIZED (
+        WITH recent AS MATERIALIZED (
             SELECT t.ticket_id, t.search_vector FROM knowledge_tickettext t
-            WHERE t.search_vector @@ to_tsquery('simple', %(all)s){filters}
+            WHERE TRUE{filters} ORDER BY t.resolved_at DESC LIMIT {TICKET_WINDOW}
+        ), recent_all AS MATERIALIZED (
+            SELECT * FROM recent WHERE search_vector @@ to_tsquery('simple', %(all)s)
             LIMIT {TICKET_CANDIDATES}
-        ), in_any AS MATERIALIZED (
-            SELECT t.ticket_id, t.search_vector FROM knowledge_tickettext t
-            WHERE (SELECT count(*) FROM in_all) < %(limit)s
-                AND t.search_vector @@ to_tsquery('simple', %(any)s){filters}
+        ), any_all AS MATERIALIZED ({stage.format(gate=count("recent_all"), q="all")}
+        ), recent_any AS MATERIALIZED (
+            SELECT * FROM recent
+            WHERE {count("recent_all")} + {count("any_all")} < %(limit)s
+                AND search_vector @@ to_tsquery('simple', %(any)s)
             LIMIT {TICKET_CANDIDATES}
+        ), any_any AS MATERIALIZED ({
+        stage.format(
+            gate=f"{count('recent_all')} + {count('any_all')} + {count('recent_any')}", q="any"
+        )
+    }
         ), c AS (
-            SELECT * FROM in_all
-            UNION ALL
-            SELECT * FROM in_any WHERE ticket_id NOT IN (SELECT ticket_id FROM in_all)
+            SELECT * FROM recent_all UNION SELECT * FROM any_all
+            UNION SELECT * FROM recent_any UNION SELECT * FROM any_any
         )
         SELECT c.ticket_id, {matched}
             + ts_rank_cd('{{0.1, 0.2, 0.5, 1.0}}', c.search_vector, to_tsquery('simple', %(any)s))

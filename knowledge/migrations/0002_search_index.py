@@ -4,6 +4,8 @@ PostgreSQL: a STORED generated tsvector column per table (`simple` configuration
 segmented already) with a GIN index, and the articles' title alone in another (the title
 matches are the first candidates); request texts get GIN(product_line_id, search_vector)
 when the btree_gin extension can be created, else GIN(search_vector) and a line index.
+Request texts also get btree indexes on (line, resolved_at) and (resolved_at): similar requests
+are looked for among the newest first (knowledge.search._ticket_rows_pg).
 SQLite: FTS5 tables with external content on the token columns, kept by triggers.
 Other databases get nothing (search supports these two).
 """
@@ -28,6 +30,8 @@ ALTER TABLE knowledge_tickettext ADD COLUMN search_vector tsvector GENERATED ALW
     setweight(to_tsvector('simple', search_problem), 'A')
     || setweight(to_tsvector('simple', search_work), 'B')
 ) STORED;
+CREATE INDEX tickettext_line_resolved ON knowledge_tickettext (product_line_id, resolved_at DESC);
+CREATE INDEX tickettext_resolved ON knowledge_tickettext (resolved_at DESC);
 """
 
 SQLITE = [
