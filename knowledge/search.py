@@ -426,7 +426,7 @@ def _article_rows_pg(groups, states, line_id, limit):
         ), candidates AS (
             SELECT id FROM in_title UNION SELECT id FROM in_all UNION SELECT id FROM in_any
         )
-        SELECT a.id, (
+        SELECT {_article_columns()}, (
             (CASE WHEN a.search_vector @@ to_tsquery('simple', %(all)s) THEN 100 ELSE {matched} END)
             + ts_rank_cd('{{0.1, 0.2, 0.5, 1.0}}', a.search_vector, to_tsquery('simple', %(any)s))
             + (CASE WHEN a.search_title_vector @@ to_tsquery('simple', %(all)s) THEN 1 ELSE 0 END)
@@ -442,9 +442,12 @@ def _article_rows_pg(groups, states, line_id, limit):
         "limit": limit,
         **{f"g{i}": _tsquery([g], "&") for i, g in enumerate(groups)},
     }
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    return [(article, article.score) for article in Article.objects.raw(sql, params)]
+
+
+def _article_columns():
+    quote = connection.ops.quote_name
+    return ", ".join(f"a.{quote(field.column)}" for field in Article._meta.concrete_fields)
 
 
 def _in_list(values):
@@ -494,6 +497,7 @@ def _vendor():
 
 
 def _article_rows(groups, states, line_id, limit):
+    """[(article, score)], best first."""
     if _vendor() == "postgresql":
         return _article_rows_pg(groups, states, line_id, limit)
     rows = list(_article_rows_sqlite(groups, "&", states, line_id, (), limit))
@@ -504,32 +508,27 @@ def _article_rows(groups, states, line_id, limit):
         partial = _article_rows_sqlite(groups, "|", states, line_id, found, limit - len(rows))
         top = max((score for _id, score in partial), default=0) or 1
         rows += [(pk, floor * score / top / 2 if rows else score) for pk, score in partial]
-    return rows
+    articles = Article.objects.in_bulk([pk for pk, _score in rows])
+    return [(articles[pk], score) for pk, score in rows if pk in articles]
 
 
 def search(query, *, product_line=None, states=(State.PUBLISHED,), limit=10):
     """Articles matching every word of `query` (then, when fewer than `limit`, any word), best
-    first. Two queries on PostgreSQL (the ranked ids, the articles), at most three on SQLite."""
+    first. One query on PostgreSQL, at most three on SQLite."""
     groups = parse_query(query)
     if not groups or limit <= 0:
         return []
     rows = _article_rows(groups, states, _line_id(product_line), limit)
-    articles = Article.objects.in_bulk([pk for pk, _score in rows])
     pattern = _highlighter(_terms(groups))
-    hits = []
-    for pk, score in rows:
-        article = articles.get(pk)
-        if article is None:
-            continue
-        hits.append(
-            ArticleHit(
-                article,
-                float(score),
-                highlight(article.title, pattern),
-                snippet([article.symptom, article.solution, article.cause], pattern),
-            )
+    return [
+        ArticleHit(
+            article,
+            float(score),
+            highlight(article.title, pattern),
+            snippet([article.symptom, article.solution, article.cause], pattern),
         )
-    return hits
+        for article, score in rows
+    ]
 
 
 def _ticket_rows_pg(groups, line_id, exclude, limit):
