@@ -1,10 +1,11 @@
 """Segment again every article and every processed request (after a change of the segmenter,
-its vocabulary, or on a database filled before the search existed), in batches."""
+its vocabulary, or on a database filled before the search existed), in batches. On SQLite it
+first puts back FTS triggers that a later migration's table rebuild dropped (knowledge.fts)."""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from knowledge import search
+from knowledge import fts, search
 from knowledge.models import Article, TicketText
 
 BATCH = 2000
@@ -19,6 +20,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, articles_only=False, tickets_only=False, **options):
         search.ensure_vocabulary(force=True)
+        if restored := fts.ensure_sqlite_index():
+            self.stdout.write(f"restored: {', '.join(restored)}")
         if not tickets_only:
             self.stdout.write(f"articles: {reindex_articles()}")
         if not articles_only:
