@@ -2,7 +2,8 @@
 (knowledge/data/corpus.json) with variations, and the search text (TicketText) of every
 processed, closed or verified request of the bench data set, written set-based.
 
-    ensure_knowledge(copier, log=print)   fills whichever of the two tables is empty
+    ensure_knowledge(copier, log=print)   articles when there are none; texts of the processed
+                                          requests that have none
 
 Articles: a corpus article's text, on a random bench product line (one in 20 for every line),
 with a model code and fault codes of its own in the title, a sentence of another article mixed
@@ -118,27 +119,28 @@ def ensure_articles(copier, log=print):
 
 
 def ensure_ticket_texts(copier, log=print):
+    """Texts for the processed, closed and verified requests that have none (all of them on a
+    new database: then the GIN index is built after the load)."""
     from knowledge import search
     from knowledge.models import TicketText
 
-    if TicketText.objects.exists():
-        return 0
     started = time.monotonic()
+    empty = not TicketText.objects.exists()
     states = list(search.RESOLVED_STATES)
+    missing = """
+        t.state = ANY(%s)
+        AND NOT EXISTS (SELECT 1 FROM knowledge_tickettext x WHERE x.ticket_id = t.id)
+    """
     descriptions = copier.execute(
-        "SELECT DISTINCT description FROM tickets_ticket WHERE state = ANY(%s)", [states]
+        f"SELECT DISTINCT t.description FROM tickets_ticket t WHERE {missing}", [states]
     )
+    if not descriptions:
+        return 0
     problems = copier.execute("SELECT id, name FROM tickets_problemtype")
     works = copier.execute("SELECT DISTINCT work_done FROM tickets_visit WHERE work_done <> ''")
-    copier.execute(
-        "CREATE TEMP TABLE kb_text (kind text, key text, seg text);"
-        "DROP INDEX IF EXISTS tickettext_search_vector"
-    )
-    index = "CREATE INDEX tickettext_search_vector ON knowledge_tickettext USING gin " + (
-        "(product_line_id, search_vector)"
-        if copier.execute("SELECT 1 FROM pg_extension WHERE extname = 'btree_gin'")
-        else "(search_vector)"
-    )
+    copier.execute("CREATE TEMP TABLE kb_text (kind text, key text, seg text)")
+    if empty:
+        copier.execute("DROP INDEX IF EXISTS tickettext_search_vector")
     rows = [("d", d, search.segment(d)) for (d,) in descriptions]
     rows += [("p", str(pk), search.segment(name)) for pk, name in problems]
     rows += [("w", w, search.segment(w)) for (w,) in works]
@@ -146,7 +148,7 @@ def ensure_ticket_texts(copier, log=print):
         for row in rows:
             copy.write_row(row)
     copier.execute(
-        """
+        f"""
         INSERT INTO knowledge_tickettext
             (ticket_id, product_line_id, resolved_at, search_problem, search_work)
         SELECT t.id, m.line_id, COALESCE(t.processed_at, t.updated_at),
@@ -160,15 +162,23 @@ def ensure_ticket_texts(copier, log=print):
             FROM tickets_visit v JOIN kb_text k ON k.kind = 'w' AND k.key = v.work_done
             GROUP BY v.ticket_id
         ) w ON w.ticket_id = t.id
-        WHERE t.state = ANY(%s)
-    """,
+        WHERE {missing}
+        """,
         [states],
     )
-    copier.execute(index)
+    if empty:
+        btree_gin = copier.execute("SELECT 1 FROM pg_extension WHERE extname = 'btree_gin'")
+        columns = "product_line_id, search_vector" if btree_gin else "search_vector"
+        copier.execute(
+            f"CREATE INDEX tickettext_search_vector ON knowledge_tickettext USING gin ({columns})"
+        )
     copier.execute("DROP TABLE kb_text")
     copier.pg.commit()
     count = TicketText.objects.count()
-    log(f"  {count:,} request texts in {time.monotonic() - started:.0f} s")
+    log(
+        f"  {count:,} request texts ({'new' if empty else 'completed'}) in "
+        f"{time.monotonic() - started:.0f} s"
+    )
     return count
 
 

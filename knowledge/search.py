@@ -369,8 +369,10 @@ RESOLVED_STATES = ("processed", "closed", "verified")
 
 
 def index_ticket(ticket):
-    """Write (or refresh) the request's TicketText once it is processed; others are left out."""
+    """Write (or refresh) the request's TicketText once it is processed; a request that is not
+    (sent back to dispatch after an unresolved visit) has none."""
     if ticket.state not in RESOLVED_STATES:
+        TicketText.objects.filter(ticket_id=ticket.pk).delete()
         return None
     text, _created = TicketText.objects.update_or_create(
         ticket_id=ticket.pk, defaults=ticket_text(ticket)
