@@ -209,6 +209,23 @@ def test_the_relevance_set_on_postgresql(corpus):
     assert share >= 0.9, misses
 
 
+@pytest.mark.parametrize(
+    ("description", "line", "expected"),
+    [
+        ("客户家里的空调开制冷后室内机一直往下滴水，墙上都湿了", "AC", "空调室内机漏水"),
+        ("净水器这两天出水特别小，有时候干脆没水", "WP", "净水器不出水"),
+        ("商场扶梯运行中突然自己停了，重启后没多久又停", "EL", "自动扶梯突然停梯"),
+        ("空压机开机没反应，控制器显示E03", "IND", "空压机无法启动"),
+        ("空调外机声音很大，嗡嗡的，晚上吵得睡不着", "AC", "空调运行噪音大，室外机异响"),
+        ("电梯停在半层，里面有人被困，急！", "EL", "电梯困人应急救援"),
+    ],
+)
+def test_a_whole_description_suggests_its_article(corpus, description, line, expected):
+    """What the suggestions beside a request's form do: the description as typed, its line."""
+    hits = search.search(description, product_line=corpus[line], limit=3)
+    assert expected in [hit.article.title for hit in hits][:2]
+
+
 # --- Similar processed requests -------------------------------------------------------------
 
 
@@ -241,6 +258,14 @@ def test_similar_tickets_share_the_most_words(dispatcher, lines):
     ]
     # The work done counts too.
     assert search.similar_tickets("排水管", product_line=lines["AC"])[0].ticket_id == near.pk
+
+
+def test_a_request_sent_back_loses_its_text(dispatcher, lines):
+    ticket = processed(dispatcher, lines["AC"], "空调漏水")
+    Ticket.objects.filter(pk=ticket.pk).update(state=TicketState.PENDING_ASSIGNMENT)
+    ticket.refresh_from_db()
+    search.index_ticket(ticket)
+    assert search.similar_tickets("空调漏水") == []
 
 
 def test_only_processed_requests_are_indexed(dispatcher, lines):
