@@ -19,14 +19,21 @@ The query
     Every query word is a group of alternatives: itself, its search-mode parts (`净水器` also
     matches `净水 & 水器`, so words added to the dictionary later still find older documents),
     and the words of its synonym group (渗水 → 漏水 and back) with theirs. Groups are ANDed;
-    when that finds fewer than `limit`, a second query ORs them (ranked below, by how many
-    groups match).
+    when that finds fewer than `limit`, the groups are ORed (those matches rank below, by how
+    many groups they match).
 
 Where
-    PostgreSQL: a generated tsvector column (`simple`, title A / symptom B / body C; problem A
-    / work B for requests) with GIN indexes (migration 0002); ts_rank_cd with a bonus when the
-    title holds every word. SQLite: FTS5 tables over the same columns (bm25 weights 10/4/1),
-    kept by triggers. Either way an article with ≥ 3 feedbacks has its score multiplied by
+    PostgreSQL (one query each; migration 0002): generated tsvector columns (`simple`; title
+    A / symptom B / body C, and the title alone; problem A / work B for requests) with GIN
+    indexes. Candidates come in bounded stages, each run only when the ones before found
+    fewer than `limit`, so that a common word among 100,000 articles or a million requests
+    costs a bounded amount of work: articles whose title holds every word, then any column,
+    then any word; requests among the line's newest TICKET_WINDOW first (btree on line and
+    resolved_at), then the GIN index (which then has few matches). They are ranked by
+    ts_rank_cd (A 1, B 0.5, C 0.2), + 1 when the title holds every word.
+    SQLite: FTS5 tables over the same columns (bm25 weights 10/4/1), kept by triggers
+    (knowledge.fts), + 5 when the title holds every word, + 3 for the words as typed.
+    Either way an article with ≥ 3 feedbacks has its score multiplied by
     1 + 0.5 × (success rate − 0.5).
 """
 
@@ -50,10 +57,8 @@ FEEDBACK_WEIGHT = 0.5
 # The query's first characters and words that count.
 MAX_QUERY_CHARS = 200
 MAX_QUERY_WORDS = 12
-# At most this many candidates per stage (title holds every word, any column every word, any
-# word) are ranked, so a common word among 100,000 articles or a million requests costs a
-# bounded amount of work (PostgreSQL; the candidates of a stage are the first the GIN bitmap
-# gives, not the best: the title stage keeps title matches among them).
+# At most this many candidates per stage are ranked (PostgreSQL; a stage's candidates are the
+# first its index gives, not its best: the title stage keeps title matches among them).
 TICKET_CANDIDATES = 200
 # Similar requests are looked for first among the line's newest this many (knowledge.search
 # _ticket_rows_pg).
