@@ -41,10 +41,13 @@ import re
 import time
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import rjieba
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -101,6 +104,7 @@ class TicketHit:
     score: float
     snippet_html: SafeString
     number: str = ""
+    resolved_at: datetime | None = None
 
 
 # --- Normalisation and segmentation --------------------------------------------------------------
@@ -565,7 +569,7 @@ def _ticket_rows_pg(groups, line_id, exclude, limit):
         for i in range(len(groups))
     )
     stage = f"""
-        SELECT t.ticket_id, t.search_vector FROM knowledge_tickettext t
+        SELECT t.ticket_id, t.search_vector, t.resolved_at FROM knowledge_tickettext t
         WHERE {{gate}} < %(limit)s
             AND t.search_vector @@ to_tsquery('simple', %({{q}})s){gin_filters}
         LIMIT {TICKET_CANDIDATES}
@@ -573,7 +577,7 @@ def _ticket_rows_pg(groups, line_id, exclude, limit):
     count = "(SELECT count(*) FROM {})".format
     sql = f"""
         WITH recent AS MATERIALIZED (
-            SELECT t.ticket_id, t.search_vector FROM knowledge_tickettext t
+            SELECT t.ticket_id, t.search_vector, t.resolved_at FROM knowledge_tickettext t
             WHERE TRUE{filters} ORDER BY t.resolved_at DESC LIMIT {TICKET_WINDOW}
         ), recent_all AS MATERIALIZED (
             SELECT * FROM recent WHERE search_vector @@ to_tsquery('simple', %(all)s)
@@ -595,7 +599,7 @@ def _ticket_rows_pg(groups, line_id, exclude, limit):
         )
         SELECT c.ticket_id, {matched}
             + ts_rank_cd('{{0.1, 0.2, 0.5, 1.0}}', c.search_vector, to_tsquery('simple', %(any)s))
-            AS score, k.number, k.description
+            AS score, k.number, k.description, c.resolved_at
         FROM c JOIN tickets_ticket k ON k.id = c.ticket_id
         ORDER BY score DESC, c.ticket_id DESC LIMIT %(limit)s
     """
@@ -623,7 +627,7 @@ def _ticket_rows_sqlite(groups, line_id, exclude, limit):
         params.append(exclude)
     sql = f"""
         SELECT t.ticket_id, -bm25(knowledge_tickettext_fts, 4.0, 1.0) AS score, k.number,
-            k.description
+            k.description, t.resolved_at
         FROM knowledge_tickettext_fts
         JOIN knowledge_tickettext t ON t.ticket_id = knowledge_tickettext_fts.rowid
         JOIN tickets_ticket k ON k.id = t.ticket_id
@@ -636,8 +640,9 @@ def _ticket_rows_sqlite(groups, line_id, exclude, limit):
 
 
 def similar_tickets(text, *, product_line=None, exclude=None, limit=5):
-    """Processed requests whose problem or work shares words with `text`, the most shared first
-    (one query, candidates bounded: an index lookup at a million requests)."""
+    """Processed requests whose problem or work shares words with `text`, the most shared first,
+    with their numbers and when they were resolved (one query, candidates bounded: an index
+    lookup at a million requests)."""
     groups = parse_query(text)
     if not groups or limit <= 0:
         return []
@@ -645,6 +650,15 @@ def similar_tickets(text, *, product_line=None, exclude=None, limit=5):
     rows = rows_of(groups, _line_id(product_line), _line_id(exclude), limit)
     pattern = _highlighter(_terms(groups))
     return [
-        TicketHit(ticket_id, float(score), snippet([description], pattern), number)
-        for ticket_id, score, number, description in rows
+        TicketHit(ticket_id, float(score), snippet([description], pattern), number, _when(at))
+        for ticket_id, score, number, description, at in rows
     ]
+
+
+def _when(value):
+    """A timestamp read by raw SQL: SQLite gives its text (UTC)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value

@@ -251,6 +251,7 @@ def test_similar_tickets_share_the_most_words(dispatcher, lines):
     hits = search.similar_tickets("室内机漏水了", product_line=lines["AC"])
     assert [h.ticket_id for h in hits][0] == near.pk
     assert hits[0].number == near.number
+    assert hits[0].resolved_at == TicketText.objects.get(ticket_id=near.pk).resolved_at
     assert "漏水</mark>" in hits[0].snippet_html
     assert other_line.pk not in [h.ticket_id for h in hits]
     assert near.pk not in [
@@ -343,6 +344,16 @@ checks = {
     "line": sorted({h.article.product_line.code for h in search.search("漏水",
                     product_line=lines["WP"]) if h.article.product_line}),
 }
+from django.utils import timezone
+from tests.factories import enter_ticket
+from tickets.models import Ticket
+ticket = enter_ticket(author, description="压缩机电容鼓包，更换后试机正常")
+Ticket.objects.filter(pk=ticket.pk).update(state="processed", processed_at=timezone.now())
+ticket.refresh_from_db()
+search.index_ticket(ticket)
+similar = search.similar_tickets("压缩机电容")
+checks["similar"] = [[h.number, h.resolved_at is not None] for h in similar]
+checks["number"] = ticket.number
 print("RESULT " + json.dumps({"share": share, "misses": misses, "checks": checks}))
 """
 
@@ -375,3 +386,4 @@ def test_the_relevance_set_on_the_embedded_sqlite_default(tmp_path):
     assert result["checks"]["codes"] == [["门锁回路断开E30"]] * 3
     assert result["checks"]["synonym"] == ["空压机无法启动"]
     assert result["checks"]["line"] == ["WP"]
+    assert result["checks"]["similar"] == [[result["checks"]["number"], True]]
