@@ -1294,12 +1294,15 @@ def generate(tickets, fresh=False, log=print):
         log(f"  {plans:,} maintenance plans")
     added = add_tickets(tickets, random.Random(SEED + tickets), now, log=log)
     vacuum(Copier(connection))
+    from bench.knowledge import ensure_knowledge  # the knowledge base's articles and texts
+
+    knowledge = ensure_knowledge(Copier(connection), log=log)
     seconds = time.monotonic() - started
     log(f"  {added:,} tickets added in {seconds:.0f} s ({'new' if created else 'existing'} db)")
     if created or added and not dataset_file().exists():
         OUT_DIR.mkdir(parents=True, exist_ok=True)
         dataset_file().write_text(json.dumps(describe_dataset(), ensure_ascii=False, indent=2))
-    return {"tickets_added": added, "seconds": round(seconds, 1)}
+    return {"tickets_added": added, "seconds": round(seconds, 1), "knowledge": knowledge}
 
 
 def main(argv=None):

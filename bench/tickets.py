@@ -49,6 +49,9 @@ CONCURRENT_OVER_SINGLE = 5.0  # p95 at 8 clients / at 1 client
 # p95 at 1 client / whoami p95.
 CUSTOMER_SIDE_OVER_LOGGED_IN = 5.0
 CUSTOMER_SIDE = ("track", "qr", "api_")
+# Target of the issue "The knowledge base": search and suggestions, p95 at 1 client / whoami p95.
+KNOWLEDGE_OVER_LOGGED_IN = 5.0
+KNOWLEDGE = ("kb_",)
 CONCURRENCY = (1, 8)
 # The pages every run measures (the others are compared with them).
 BASELINES = ("healthz", "whoami")
@@ -284,6 +287,19 @@ def pages(dataset, ids):
             "/org/calendars/cn-statutory/?year=2027",
         ),
         *api_pages(ids),
+        (
+            "kb_search",
+            "knowledge base search, two words (100,000 articles)",
+            "dispatcher",
+            f"/knowledge/?q={quote('净水器 漏水')}",
+        ),
+        (
+            "kb_suggest",
+            "suggestions beside a description: articles and similar processed requests",
+            "dispatcher",
+            f"/knowledge/suggest/?description={quote('机器底部漏水，地面有积水')}"
+            f"&line={ids['kb_line']}",
+        ),
     ]
 
 
@@ -523,7 +539,7 @@ def prepare_size(size, url, args, env, log=print):
     from django.core.cache import cache
     from django.db.models import Count
 
-    from aftersales.models import User
+    from aftersales.models import ProductLine, User
     from customers.models import Equipment, MaintenancePlan
     from tickets.models import Ticket
 
@@ -546,6 +562,7 @@ def prepare_size(size, url, args, env, log=print):
         "track_token": Ticket.objects.filter(pk=dataset["timeline_ticket"])
         .values_list("public_token", flat=True)
         .get(),
+        "kb_line": ProductLine.objects.filter(code="WP").values_list("pk", flat=True).first(),
         "qr_token": Equipment.objects.filter(serial_no=dataset["serial"])
         .values_list("qr_token", flat=True)
         .first(),
@@ -743,6 +760,23 @@ def checks(sizes, by_size):
             ratio is not None and ratio <= CUSTOMER_SIDE_OVER_LOGGED_IN,
             "" if ratio is not None else "n/a",
         )
+    for size in sizes:
+        who = _p95(by_size[size], "whoami", 1)
+        for key in by_size[size]:
+            if not key.startswith(KNOWLEDGE):
+                continue
+            p95 = _p95(by_size[size], key, 1)
+            ratio = p95 / who if p95 is not None and who else None
+            add(
+                "knowledge ≤ 5× whoami",
+                key,
+                size,
+                1,
+                ratio,
+                KNOWLEDGE_OVER_LOGGED_IN,
+                ratio is not None and ratio <= KNOWLEDGE_OVER_LOGGED_IN,
+                "" if ratio is not None else "n/a",
+            )
     for c in CONCURRENCY:
         who = _p95(large, "whoami", c)
         for key in large:
