@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class KnowledgeConfig(AppConfig):
     name = "knowledge"
     verbose_name = _("Knowledge base")
+
+    def ready(self):
+        from .views.articles import register_panels
+
+        # "Make a draft article" on the page of a request whose work is done (tickets.slots).
+        register_panels()
