@@ -7,7 +7,10 @@ class KnowledgeConfig(AppConfig):
     verbose_name = _("Knowledge base")
 
     def ready(self):
+        from .resources import register_kinds
         from .views.articles import register_panels
 
         # "Make a draft article" on the page of a request whose work is done (tickets.slots).
         register_panels()
+        # Articles and fault codes on the master-data import / export page (customers).
+        register_kinds()
