@@ -192,7 +192,7 @@ def article_detail(request, pk):
         pk,
         Article.objects.select_related(*ROW_JOINS, "source_ticket").prefetch_related(
             "fault_codes",
-            Prefetch("product_models"),
+            "product_models",
             "attachments",
             Prefetch("log", queryset=_log_rows()),
         ),
@@ -200,17 +200,7 @@ def article_detail(request, pk):
     if article.state == State.PUBLISHED:
         services.count_view(article)
         article.views += 1
-    revisions = list(
-        article.revisions.select_related("author").only(
-            "number",
-            "saved_at",
-            "note",
-            "author__username",
-            "author__first_name",
-            "author__last_name",
-            "article_id",
-        )[:REVISIONS_SHOWN]
-    )
+    revisions = list(article.revisions.select_related("author")[:REVISIONS_SHOWN])
     may_edit = services.can_edit(user, article)
     log = list(article.log.all())
     for entry in log:
