@@ -9,6 +9,7 @@ from customers.models import ProductModel
 from tickets.models import ProblemType, ServiceType
 
 from .models import Article, FaultCode, RepairTemplate, State, Synonym
+from .services import TITLE_LABEL
 
 # Longest search text taken from the address bar (a longer one is cut, not refused).
 MAX_QUERY = 100
@@ -42,6 +43,7 @@ class ArticleForm(forms.ModelForm):
             "labour_hours",
             "tags",
         ]
+        labels = {"title": TITLE_LABEL}
         widgets = {
             "symptom": forms.Textarea(attrs={"rows": 3}),
             "cause": forms.Textarea(attrs={"rows": 3}),

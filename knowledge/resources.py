@@ -101,7 +101,7 @@ class ArticleResource(MasterDataResource):
     state = fields.Field(attribute="state", widget=ChoiceWidget(State), readonly=True)
     version = fields.Field(attribute="version", readonly=True)
 
-    titles = {"id": gettext_lazy("article number")}
+    titles = {"id": gettext_lazy("article number"), "title": services.TITLE_LABEL}
     EXPORT_ONLY = ("id", "state", "version")
 
     class Meta(MasterDataResource.Meta):

@@ -28,7 +28,7 @@ from django.db.models import F
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django_fsm import can_proceed
 
 from aftersales.lib.actions import Refused
@@ -60,6 +60,9 @@ REVISED_FIELDS = (
     "fault_codes",
     "product_models",
 )
+# "title" alone is a contact's job title (职务) in the catalogue: an article's is a headline.
+TITLE_LABEL = pgettext_lazy("knowledge article", "title")
+
 # The model fields save_article copies from the edited article onto the locked row.
 CONTENT_FIELDS = (*TEXT_FIELDS, "labour_hours", "product_line_id", "problem_type_id")
 
@@ -397,7 +400,7 @@ def compare(rev_a, rev_b):
     meta = Article._meta
     diffs = []
     for name in REVISED_FIELDS:
-        label = str(meta.get_field(name).verbose_name)
+        label = str(TITLE_LABEL if name == "title" else meta.get_field(name).verbose_name)
         va, vb = a.get(name), b.get(name)
         if name in TEXT_FIELDS:
             lines = _text_diff(va, vb)
