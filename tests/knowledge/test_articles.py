@@ -3,10 +3,12 @@ refusals that change nothing, restoring and comparing versions, a draft from a r
 attachments checked by content."""
 
 import io
+import threading
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, connections
 from PIL import Image
 
 from aftersales.lib.actions import Refused
@@ -100,6 +102,41 @@ def test_an_engineer_may_not_edit_anothers_draft_or_a_published_article(
         with pytest.raises(Refused):
             services.save_article(article, engineer, version=article.version)
         assert Article.objects.get(pk=article.pk).title != "改了"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_editors_of_one_version_cannot_both_win(engineer, service_manager, write):
+    article = write(engineer)
+    barrier = threading.Barrier(2)
+    results = {}
+
+    def edit(actor, title):
+        try:
+            barrier.wait(timeout=10)
+            edited = Article.objects.get(pk=article.pk)
+            edited.title = title
+            services.save_article(edited, actor, version=1)
+            results[title] = "ok"
+        except Refused as refusal:
+            results[title] = str(refusal)
+        finally:
+            connections.close_all()  # each thread used its own database connection
+
+    threads = [
+        threading.Thread(target=edit, args=(engineer, "工程师的修改")),
+        threading.Thread(target=edit, args=(service_manager, "经理的修改")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+
+    assert sorted(results.values()).count("ok") == 1
+    winner = next(title for title, result in results.items() if result == "ok")
+    saved = Article.objects.get(pk=article.pk)
+    assert (saved.title, saved.version, saved.revisions.count()) == (winner, 2, 2)
+    assert connection.vendor == "postgresql"
 
 
 # -- The lifecycle -----------------------------------------------------------------------------
