@@ -510,3 +510,26 @@ def test_a_reader_cannot_draft_from_a_ticket(dispatcher, engineer, finance, clie
 
     assert response.status_code == 403
     assert not Article.objects.exists()
+
+
+def test_article_page_query_budget_does_not_grow_with_versions_and_codes(
+    service_manager, client_for, write, codes, line
+):
+    article = write(service_manager, State.PUBLISHED, product_line=line)
+    client = client_for(service_manager)
+    url = article.get_absolute_url()
+
+    def edit(times, fault_codes):
+        nonlocal article
+        for i in range(times):
+            article.title = f"第 {article.version} 版"
+            article = services.save_article(
+                article, service_manager, fault_codes=fault_codes, version=article.version
+            )
+
+    edit(1, [codes["E1"]])
+    few = count_queries(client, url)
+    edit(10, [codes["E1"], codes["E4"]])
+    many = count_queries(client, url)
+
+    assert few == many, (few, many)
