@@ -81,10 +81,10 @@ class ArticleForm(forms.ModelForm):
         """The product line the form is about: the posted one, else the article's."""
         key = self.add_prefix("product_line")
         if self.is_bound:
-            value = self.data.get(key)
-            return int(value) if value and str(value).isdigit() and len(value) < 10 else None
-        initial = self.initial.get("product_line")
-        if initial:
+            value = str(self.data.get(key) or "")
+            return int(value) if value.isdigit() and len(value) < 10 else None
+        if "product_line" in self.initial:
+            initial = self.initial["product_line"]
             return getattr(initial, "pk", initial)
         return self.instance.product_line_id
 
@@ -158,6 +158,12 @@ class ArticleListParams(ParamsForm):
     def clean_q(self):
         # A NUL byte cannot reach PostgreSQL; other control characters mean nothing here.
         return "".join(ch for ch in self.cleaned_data["q"] if ch.isprintable())[:MAX_QUERY]
+
+
+class LineParam(ParamsForm):
+    """?product_line=<id>: the line chosen in the article form (htmx asks for its fields)."""
+
+    product_line = forms.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
 
 
 class CompareParams(ParamsForm):

@@ -35,7 +35,14 @@ from tickets.slots import ticket_panels
 
 from .. import search, services
 from ..access import visible_article, visible_articles
-from ..forms import ActionForm, ArticleForm, ArticleListParams, AttachmentForm, CompareParams
+from ..forms import (
+    ActionForm,
+    ArticleForm,
+    ArticleListParams,
+    AttachmentForm,
+    CompareParams,
+    LineParam,
+)
 from ..models import Article, ArticleRevision, ArticleTransition, Attachment, State
 
 ROW_JOINS = ("product_line", "problem_type", "author")
@@ -225,6 +232,13 @@ def _log_rows():
     return ArticleTransition.objects.select_related("actor").order_by("at", "id")
 
 
+def _line_fields(request, article):
+    """The models and fault codes of the line just chosen in the form (its partial)."""
+    line = LineParam(request.GET).values().get("product_line")
+    form = ArticleForm(instance=article if article.pk else None, initial={"product_line": line})
+    return render(request, "knowledge/article_form.html#line_fields", {"form": form})
+
+
 def _form_page(request, article, form):
     return render(
         request,
@@ -242,6 +256,8 @@ def article_create(request):
     user = request.user
     if not _may_write(user):
         raise PermissionDenied
+    if request.htmx and request.method == "GET":
+        return _line_fields(request, Article())
     form = ArticleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         return _save(request, form, None)
@@ -258,6 +274,8 @@ def article_edit(request, pk):
     article = visible_article(user, pk)
     if not services.can_edit(user, article):
         raise PermissionDenied
+    if request.htmx and request.method == "GET":
+        return _line_fields(request, article)
     form = ArticleForm(request.POST or None, instance=article)
     if request.method == "POST" and form.is_valid():
         return _save(request, form, form.cleaned_data.get("version"))

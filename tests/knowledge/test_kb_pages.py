@@ -521,7 +521,7 @@ def test_article_page_query_budget_does_not_grow_with_versions_and_codes(
 
     def edit(times, fault_codes):
         nonlocal article
-        for i in range(times):
+        for _i in range(times):
             article.title = f"第 {article.version} 版"
             article = services.save_article(
                 article, service_manager, fault_codes=fault_codes, version=article.version
@@ -533,3 +533,20 @@ def test_article_page_query_budget_does_not_grow_with_versions_and_codes(
     many = count_queries(client, url)
 
     assert few == many, (few, many)
+
+
+def test_choosing_a_line_brings_its_fault_codes(
+    engineer, client_for, codes, line, other_line, write
+):
+    FaultCode.objects.create(product_line=other_line, code="E9", meaning="别的产品线")
+    article = write(engineer, product_line=line)
+    client = client_for(engineer)
+
+    for url in (reverse("knowledge:create"), reverse("knowledge:edit", args=[article.pk])):
+        part = client.get(url, {"product_line": other_line.pk}, HTTP_HX_REQUEST="true").text
+        assert 'id="line-fields"' in part
+        assert "别的产品线" in part
+        assert "室外机通信故障" not in part
+        assert "<html" not in part
+        garbage = client.get(url, {"product_line": "x\x00"}, HTTP_HX_REQUEST="true")
+        assert garbage.status_code == 200
