@@ -8,6 +8,7 @@ gets the object or a 404. The view's own permission decorator has answered 403 b
 from django.shortcuts import get_object_or_404
 
 from .models import Customer, Equipment, ExportJob, ImportJob, MaintenancePlan, ServiceAgreement
+from .resources import OTHER_KINDS
 
 
 def visible_customer(user, pk, queryset=None):
@@ -54,7 +55,7 @@ def visible_rows(user, kind, queryset):
         return queryset.visible_to(user)
     if kind == "products":
         return queryset if user.has_perm("customers.view_productmodel") else queryset.none()
-    raise ValueError(kind)
+    return OTHER_KINDS[kind].visible_rows(user, queryset)
 
 
 def visible_export_job(user, pk):

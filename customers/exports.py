@@ -33,7 +33,7 @@ from aftersales.queue import publish
 
 from .access import visible_rows
 from .models import ExportJob
-from .resources import RESOURCES
+from .resources import resource_for
 
 # Rows read per database round trip, and written between two progress updates.
 EXPORT_CHUNK_ROWS = 2000
@@ -134,7 +134,7 @@ def _fail(job_id, reason, states=ExportJob.RUNNING_STATES):
 
 def _write_file(job):
     """Write the job's rows to a new stored file; returns (path, size in bytes, rows)."""
-    label, resource_class = RESOURCES[job.kind]
+    label, resource_class = resource_for(job.kind)
     resource = resource_class()
     queryset = visible_rows(job.user, job.kind, resource.get_export_queryset())
     total = queryset.count()

@@ -35,7 +35,7 @@ from .models import (
     ProductModel,
     Tag,
 )
-from .resources import RESOURCES
+from .resources import resource_for
 
 logger = logging.getLogger(__name__)
 
@@ -323,16 +323,17 @@ class _Refused(Exception):
         self.report = report
 
 
-def commit_import(kind, name, path, *, progress=None, on_success=None):
+def commit_import(kind, name, path, *, progress=None, on_success=None, actor=None):
     """Import a stored file in one transaction: every row, or none when any row is bad.
 
     The file was checked before, but the data may have changed since: the rows are checked
     again as they are written, and the first bad chunk rolls everything back.
     `on_success(report)` runs inside the transaction, so what it writes commits with the rows.
+    `actor`: the person importing (resources that keep a history name them).
     """
     try:
         with transaction.atomic():
-            report = _import_file(kind, name, path, commit=True, progress=progress)
+            report = _import_file(kind, name, path, commit=True, progress=progress, actor=actor)
             if not report.ok:
                 raise _Refused(report)
             if on_success is not None:
@@ -342,10 +343,11 @@ def commit_import(kind, name, path, *, progress=None, on_success=None):
     return report
 
 
-def _import_file(kind, name, path, *, commit, progress):
+def _import_file(kind, name, path, *, commit, progress, actor=None):
     # The commit pass does not repeat the check's field validation, which depends on the cells
     # alone: the file is the one that was checked (stored under a name the server chose).
-    resource = RESOURCES[kind][1]()
+    resource = resource_for(kind)[1]()
+    resource.actor = actor
     report = ImportReport(kind=kind)
     with open_rows(name, path) as (titles, rows, _declared):
         try:
@@ -524,7 +526,12 @@ def run_import_commit(job_id):
         with translation.override(job.language):
             try:
                 report = commit_import(
-                    job.kind, job.file_name, job.file_path, progress=progress, on_success=finish
+                    job.kind,
+                    job.file_name,
+                    job.file_path,
+                    progress=progress,
+                    on_success=finish,
+                    actor=job.user,
                 )
             except _Superseded:
                 return  # the file is the job's, failed (to retry) or running again

@@ -50,6 +50,7 @@ ALLOWED_ENGLISH = {
     "QR": "二维码 is spelt QR in product names too",
     "OK": "a universal word on buttons",
     "CSV": "a file format's name",
+    "PDF": "a file format's name (a knowledge article's attachment kind)",
     "Excel": "a product's name",
     "English": "the language switch names each language in that language",
     "VIP": "VIP 客户 is how a Chinese service department names the level",

@@ -46,7 +46,7 @@ from ..models import (
     ServiceAgreement,
     SlaTarget,
 )
-from ..resources import RESOURCES
+from ..resources import OTHER_KINDS, RESOURCES, kinds_for
 from ..slots import customer_panels, equipment_actions, equipment_panels
 
 
@@ -314,19 +314,30 @@ def product_list(request):
 _SESSION_KEY = "pending_import"
 
 
-def _kinds():
-    return [(key, label) for key, (label, _resource) in RESOURCES.items()]
+def _kinds(user, *, export=False):
+    """The kinds of data this person may import (or export): customers' own and those other
+    apps add (customers.resources.OTHER_KINDS), each behind its permissions."""
+    return kinds_for(user, export=export)
+
+
+def _kind_labels():
+    labels = {key: label for key, (label, _resource) in RESOURCES.items()}
+    return labels | {key: other.label for key, other in OTHER_KINDS.items()}
 
 
 def _transfer_page(request, form, report=None):
+    kinds = _kinds(request.user)
     return render(
         request,
         "customers/transfer.html",
         {
             "form": form,
             "report": report,
-            "kinds": _kinds(),
-            "kind_labels": dict(_kinds()),
+            "kinds": _kinds(request.user, export=True),
+            "kind_labels": _kind_labels(),
+            "kind_hints": [
+                o.hint for key, o in OTHER_KINDS.items() if key in dict(kinds) and o.hint
+            ],
             "jobs": ImportJob.objects.filter(user=request.user)[:5],
             "export_jobs": ExportJob.objects.filter(user=request.user)[:5],
             "background_rows": settings.IMPORT_BACKGROUND_ROWS,
@@ -341,7 +352,7 @@ def transfer(request):
 
     Files longer than settings.IMPORT_BACKGROUND_ROWS go to an import job instead.
     """
-    form = ImportForm(request.POST or None, request.FILES or None, kinds=_kinds())
+    form = ImportForm(request.POST or None, request.FILES or None, kinds=_kinds(request.user))
     report = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -380,7 +391,9 @@ def transfer_confirm(request):
         messages.error(request, _("There is no checked file to import; upload it again."))
         return redirect("customers:transfer")
     try:
-        report = imports.commit_import(pending["kind"], pending["name"], pending["path"])
+        report = imports.commit_import(
+            pending["kind"], pending["name"], pending["path"], actor=request.user
+        )
     except imports.ImportFileError as e:
         messages.error(request, str(e))
         return redirect("customers:transfer")
@@ -395,7 +408,7 @@ def transfer_confirm(request):
         return redirect("customers:transfer")
     # The data changed between preview and confirmation: show the problems; nothing was written.
     messages.error(request, _("The import was refused; nothing was imported."))
-    form = ImportForm(kinds=_kinds(), initial={"kind": pending["kind"]})
+    form = ImportForm(kinds=_kinds(request.user), initial={"kind": pending["kind"]})
     return _transfer_page(request, form, report)
 
 
@@ -412,7 +425,7 @@ def import_job(request, pk):
         {
             "job": job,
             "report": report,
-            "kind_labels": dict(_kinds()),
+            "kind_labels": _kind_labels(),
             "can_retry": failed and imports.can_retry_import_job(job),
         },
     )
@@ -472,7 +485,7 @@ def export_page(request):
     """The export buttons and the person's recent exports; a POST asks for an export, which a
     worker writes (customers.exports) while the job page shows the progress."""
     if request.method == "POST":
-        form = ExportForm(request.POST, kinds=_kinds())
+        form = ExportForm(request.POST, kinds=_kinds(request.user, export=True))
         if not form.is_valid():
             messages.error(request, _("Choose the data and the format to export."))
             return redirect("customers:exports")
@@ -490,7 +503,10 @@ def export_page(request):
     return render(
         request,
         "customers/exports.html",
-        {"kinds": _kinds(), "export_jobs": ExportJob.objects.filter(user=request.user)[:10]},
+        {
+            "kinds": _kinds(request.user, export=True),
+            "export_jobs": ExportJob.objects.filter(user=request.user)[:10],
+        },
     )
 
 

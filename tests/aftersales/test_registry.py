@@ -33,6 +33,10 @@ def test_roles_get_exactly_the_permissions_the_apps_declare():
         "customers.view_maintenanceplan",
         "tickets.work_ticket",
         "analytics.view_own_figures",
+        "knowledge.view_article",
+        "knowledge.view_faultcode",
+        "knowledge.view_repairtemplate",
+        "knowledge.propose_article",
     )
     assert permissions_of(Role.REVISIT_AGENT) == labels(
         "aftersales.view_productline",
@@ -44,14 +48,26 @@ def test_roles_get_exactly_the_permissions_the_apps_declare():
         "tickets.view_ticket",
         "tickets.view_problemtype",
         "tickets.revisit_ticket",
+        "knowledge.view_article",
+        "knowledge.view_faultcode",
+        "knowledge.view_repairtemplate",
     )
     dispatcher = permissions_of(Role.DISPATCHER)
     assert labels("tickets.dispatch_ticket", "customers.import_masterdata") <= dispatcher
     assert labels("aftersales.view_servicepoint", "tickets.add_ticket") <= dispatcher
     assert not labels("tickets.supervise_ticket", "tickets.work_ticket") & dispatcher
+    assert labels("knowledge.propose_article") <= dispatcher
+    assert not labels("knowledge.review_article") & dispatcher
+    assert labels("knowledge.review_article") <= permissions_of(Role.SERVICE_MANAGER)
     # Administrators get every permission of the project's own apps, none of Django's.
     admin = permissions_of(Role.ADMINISTRATOR)
-    assert {app for app, _codename in admin} == {"aftersales", "customers", "tickets", "analytics"}
+    assert {app for app, _codename in admin} == {
+        "aftersales",
+        "customers",
+        "tickets",
+        "analytics",
+        "knowledge",
+    }
     assert dispatcher | permissions_of(Role.SERVICE_MANAGER) <= admin
 
 
