@@ -235,9 +235,10 @@ def test_a_requests_suggestions_match_its_description_and_line_not_itself(
     # Without JavaScript: a page of its own, back to the job.
     full = engineer_client.get(url, {"next": "/m/jobs/1/"}).content.decode()
     assert "<html" in full and 'href="/m/jobs/1/"' in full
-    assert 'href="https://evil.example/"' not in engineer_client.get(
-        url, {"next": "https://evil.example/"}
-    ).content.decode()
+    assert (
+        'href="https://evil.example/"'
+        not in engineer_client.get(url, {"next": "https://evil.example/"}).content.decode()
+    )
 
 
 def test_an_engineer_cannot_see_the_suggestions_of_someone_elses_request(
