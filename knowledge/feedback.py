@@ -67,7 +67,7 @@ def give_feedback(request, pk, ticket_pk):
     """POST helped=yes|no (and next): htmx gets the article's buttons as they are now; a
     browser without JavaScript a message and the page it came from."""
     ticket = visible_ticket(request.user, ticket_pk, Ticket.objects.only("number", "state"))
-    article = get_object_or_404(Article.objects.only("title", "state"), pk=pk)
+    article = get_object_or_404(Article.objects.only("state", "helped", "failed", "uses"), pk=pk)
     answer = request.POST.get("helped")
     back = safe_next(request, reverse("knowledge:ticket_suggestions", args=[ticket.pk]))
     error = None
