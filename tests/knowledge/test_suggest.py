@@ -273,3 +273,17 @@ def test_a_requests_suggestions_cost_the_same_queries_whatever_they_find(
         resolved_ticket(dispatcher, engineer, line, f"压缩机不启动，第 {i} 次")
 
     assert count_queries(engineer_client, url) == few
+
+
+def test_garbage_in_a_requests_suggestions_next_never_fails(
+    engineer_client, dispatcher, engineer, line
+):
+    ticket = ticket_in_state(
+        TicketState.ASSIGNED, dispatcher=dispatcher, engineer=engineer, description=TYPED
+    )
+    url = reverse("knowledge:ticket_suggestions", args=[ticket.pk])
+
+    for value in [*NASTY, "//evil.example/", "javascript:alert(1)"]:
+        response = engineer_client.get(url, {"next": value})
+        assert response.status_code == 200, value
+        assert 'href="javascript:' not in response.content.decode()
