@@ -219,17 +219,25 @@ def _entry_panel(request, form):
     return {"url": reverse("knowledge:suggest")}
 
 
-def _ticket_panel(request, ticket):
-    if not may_read(request.user):
-        return None
-    return {"url": _lazy_url("knowledge:ticket_suggestions", ticket, request.get_full_path())}
+def _panel_on(page):
+    """The panel of a request's page named `page`: back there after feedback without
+    JavaScript (the page's own address, not a form's that showed it after an error)."""
+
+    def context(request, ticket):
+        if not may_read(request.user):
+            return None
+        back = reverse(page, args=[ticket.pk])
+        return {"url": _lazy_url("knowledge:ticket_suggestions", ticket, back)}
+
+    return context
 
 
 ENTRY_PANEL = Panel("knowledge/suggest/_entry_panel.html", _entry_panel, rank=10)
-TICKET_PANEL = Panel("knowledge/suggest/_ticket_panel.html", _ticket_panel, rank=10)
+TICKET_PANEL = Panel("knowledge/suggest/_ticket_panel.html", _panel_on("tickets:detail"), rank=10)
+JOB_PANEL = Panel("knowledge/suggest/_ticket_panel.html", _panel_on("mobile:job"), rank=10)
 
 
 def register_panels():
     entry_panels.register(ENTRY_PANEL)
     ticket_panels.register(TICKET_PANEL)
-    job_panels.register(TICKET_PANEL)
+    job_panels.register(JOB_PANEL)
