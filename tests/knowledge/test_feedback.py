@@ -188,3 +188,43 @@ def test_the_suggestions_show_ones_own_earlier_say(engineer_client, published, t
 
     assert 'aria-pressed="true" data-feedback="no"' in page
     assert 'aria-pressed="false" data-feedback="yes"' in page
+
+
+# Two people at once ----------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_first_says_at_once_count_one_use(make_user, service_manager, line):
+    import threading
+
+    from django.db import connections
+
+    dispatcher = make_user(Role.DISPATCHER)
+    engineer = make_user(Role.ENGINEER, username="engineer1")
+    published = article(service_manager, line, title="压缩机不启动的排查")
+    ticket = job(dispatcher, engineer, line)
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def say(user, helped):
+        try:
+            barrier.wait(timeout=10)
+            feedback.record(Article.objects.get(pk=published.pk), ticket, user, helped)
+        except Exception as error:  # a thread's failure is reported by the assertions below
+            errors.append(error)
+        finally:
+            connections.close_all()  # each thread used its own database connection
+
+    threads = [
+        threading.Thread(target=say, args=(engineer, True)),
+        threading.Thread(target=say, args=(dispatcher, False)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+
+    assert not errors
+    assert counters(published) == (1, 1, 1)
+    assert Feedback.objects.count() == 2

@@ -203,7 +203,8 @@ def test_the_request_page_and_the_job_page_load_the_requests_suggestions(
     desk = dispatcher_client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
     phone = engineer_client.get(reverse("mobile:job", args=[ticket.pk])).content.decode()
 
-    for page, back in ((desk, f"%2Ftickets%2F{ticket.pk}%2F"), (phone, f"%2Fm%2Fjobs%2F{ticket.pk}%2F")):
+    desk_back, phone_back = f"%2Ftickets%2F{ticket.pk}%2F", f"%2Fm%2Fjobs%2F{ticket.pk}%2F"
+    for page, back in ((desk, desk_back), (phone, phone_back)):
         assert 'id="kb-suggest"' in page
         assert f'hx-get="{lazy}?next={back}"' in page
         assert f'<a href="{lazy}?next={back}"' in page  # the way without JavaScript
