@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from .views import articles, lists
 
@@ -36,4 +36,6 @@ urlpatterns = [
     path("templates/new/", lists.template_create, name="template_create"),
     path("templates/<int:pk>/edit/", lists.template_edit, name="template_edit"),
     path("templates/<int:pk>/delete/", lists.template_delete, name="template_delete"),
+    # Suggestions while a request is typed and for a request, feedback from a request.
+    path("", include("knowledge.suggest_urls")),
 ]

@@ -60,7 +60,7 @@ from ..models import (
     Visit,
 )
 from ..sla import Light, light, sla_rows
-from ..slots import ticket_panels
+from ..slots import entry_panels, ticket_panels
 
 
 def _ticket_rows(qs, *related):
@@ -345,7 +345,12 @@ def ticket_create(request):
     return render(
         request,
         "tickets/ticket_form.html",
-        {"form": form, "intake": portal, **_customer_facts(customer)},
+        {
+            "form": form,
+            "intake": portal,
+            "panels": entry_panels.panels(request, form),
+            **_customer_facts(customer),
+        },
     )
 
 

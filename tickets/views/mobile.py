@@ -27,6 +27,7 @@ from .. import services
 from ..access import engineer_job, engineer_jobs
 from ..mobile_forms import ActionForm, CorrectionForm, VisitForm, part_formset
 from ..models import State, Ticket
+from ..slots import job_panels, visit_panels
 
 # The buttons of the job page; visits and corrections have their own forms.
 JOB_ACTIONS = ("accept", "check_in", "decline")
@@ -229,10 +230,16 @@ def _job_page(request, ticket, *, visit_form=None, parts=None, correction_form=N
             "depart_form": ActionForm(initial={"version": ticket.version}) if can_depart else None,
             "visit": visit,
             "visit_form": visit_form if ticket.state == State.IN_SERVICE else None,
+            "visit_panels": (
+                visit_panels.panels(request, ticket)
+                if visit_form is not None and ticket.state == State.IN_SERVICE
+                else []
+            ),
             "correction_form": correction_form if correction_visit is not None else None,
             "parts": parts,
             "log": log,
             "visits": [v for v in visits if v.result],
+            "panels": job_panels.panels(request, ticket),
         },
     )
 
