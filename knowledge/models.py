@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from aftersales.lib.choices import ChoiceLabels
@@ -82,7 +83,7 @@ class Article(ChoiceLabels, ConcurrentTransitionMixin, models.Model):
         blank=True,
         related_name="articles",
     )
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(pgettext_lazy("knowledge article", "title"), max_length=200)
     symptom = models.TextField(_("symptom"))
     cause = models.TextField(_("cause"), blank=True)
     solution = models.TextField(_("solution"), help_text=_("One step per line."))
