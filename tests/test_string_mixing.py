@@ -76,9 +76,13 @@ class Page(HTMLParser):
         self.texts = []
         self.links = []
         self.hidden = 0
+        # A search hit's highlight (<mark>) is inside one run of text: 更换 in 损坏则<mark>更换</mark>.
+        self.glue = False
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        if tag == "mark":
+            self.glue = True
         if tag in ("script", "style", "template"):
             self.hidden += 1
         for name in READ_ATTRIBUTES:
@@ -94,12 +98,19 @@ class Page(HTMLParser):
                 self.links.append(value)
 
     def handle_endtag(self, tag):
+        if tag == "mark":
+            self.glue = True
         if tag in ("script", "style", "template") and self.hidden:
             self.hidden -= 1
 
     def handle_data(self, data):
-        if not self.hidden:
+        if self.hidden:
+            return
+        if self.glue and self.texts:
+            self.texts[-1] += data
+        else:
             self.texts.append(data)
+        self.glue = False
 
     @property
     def text(self):

@@ -5,7 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from knowledge import services
+from knowledge import search, services
 from knowledge.models import Article, ArticleRevision, FaultCode, State
 from tests.customers.test_exports import export_file
 
@@ -101,7 +101,7 @@ def test_articles_import_adds_published_and_changes_with_a_new_version(
     new = Article.objects.exclude(pk=existing.pk).get()
     assert new.state == State.PUBLISHED
     assert new.author == service_manager
-    assert "新文章" in new.search_title
+    assert [hit.article for hit in search.search("新文章 传感器")] == [new]  # indexed
     assert list(new.log.values_list("action", flat=True)) == ["create", "publish"]
 
 

@@ -35,7 +35,9 @@ def knowledge(dispatcher, engineer, service_manager, line):
     other_line = ProductLineFactory(code="WATER", name="净水设备")
     return {
         "article": article(service_manager, line, title="压缩机不启动的排查"),
-        "unrelated": article(service_manager, line, title="滤网堵塞的清洗"),
+        "unrelated": article(
+            service_manager, line, title="滤网堵塞的清洗", solution="拆下滤网\n用清水冲洗"
+        ),
         "draft": article(service_manager, line, title="压缩机不启动（草稿）", state=State.DRAFT),
         "ticket": resolved_ticket(dispatcher, engineer, line, "压缩机不启动，开机无反应"),
         "elsewhere": resolved_ticket(dispatcher, engineer, other_line, "压缩机不启动，净水机"),
