@@ -17,7 +17,8 @@ from customers.models import ProductModel
 from tickets.models import ProblemType, ServiceType
 
 from . import services
-from .models import Article, FaultCode, RepairTemplate, State, Synonym
+from .corpus import load_corpus
+from .models import Article, ArticleRevision, FaultCode, RepairTemplate, State, Synonym
 
 # line code -> [(code, meaning)]
 FAULT_CODES = {
@@ -302,6 +303,7 @@ def seed(out):
         )
         created_templates += new
     created_articles = 0 if Article.objects.exists() else _articles(lines)
+    created_articles += _corpus(lines)
     return [
         SummaryRow("fault codes", FaultCode.objects.count(), created_codes),
         SummaryRow("synonyms", Synonym.objects.count(), created_synonyms),
@@ -347,4 +349,31 @@ def _articles(lines):
         if item["state"] == State.PUBLISHED:
             services.perform(saved, "publish", reviewer)
         created += 1
+    return created
+
+
+def _corpus(lines):
+    """The search corpus's published articles (knowledge/data/corpus.json), each with its first
+    version as the pages expect (the corpus loader writes the articles only)."""
+    reviewer = User.objects.filter(username="svcmanager").first()
+    if reviewer is None:
+        return 0
+    models = {m.code: m for m in ProductModel.objects.all()}
+    created = load_corpus(reviewer, lines, models)["articles"]
+    unversioned = Article.objects.filter(revisions__isnull=True).prefetch_related(
+        "fault_codes", "product_models"
+    )
+    ArticleRevision.objects.bulk_create(
+        ArticleRevision(
+            article=article,
+            number=article.version,
+            data=services.revision_data(
+                article,
+                [code.pk for code in article.fault_codes.all()],
+                [model.pk for model in article.product_models.all()],
+            ),
+            author=reviewer,
+        )
+        for article in unversioned
+    )
     return created
