@@ -12,7 +12,7 @@ from django.db import connection, connections
 from PIL import Image
 
 from aftersales.lib.actions import Refused
-from knowledge import services
+from knowledge import search, services
 from knowledge.models import Article, ArticleRevision, ArticleTransition, Attachment, State
 from tests.factories import EquipmentFactory, ProblemTypeFactory, ticket_in_state
 from tickets.models import PartLine, Ticket
@@ -43,7 +43,7 @@ def test_new_article_is_a_draft_with_its_first_revision_and_search_columns(
     assert revision.data["product_models"] == [ac_model.pk]
     assert revision.data["product_line"] == line.pk
     saved = Article.objects.get(pk=article.pk)
-    assert "显示 E4" in saved.search_title
+    assert [hit.article for hit in search.search("e-4", states=[saved.state])] == [saved]
     assert saved.search_symptom
     assert list(article.log.values_list("action", flat=True)) == ["create"]
 

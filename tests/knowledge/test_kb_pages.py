@@ -62,7 +62,7 @@ def test_every_staff_role_reads_published_articles(
 def test_drafts_are_their_authors_and_reviewers_only(
     make_user, client_for, engineer, service_manager, write
 ):
-    draft = write(engineer, title="我的草稿")
+    draft = write(engineer, title="李工的滤网草稿")
     other = client_for(make_user(Role.ENGINEER, username="other-engineer"))
     reader = client_for(make_user(Role.FINANCE, username="reader"))
 
@@ -71,8 +71,8 @@ def test_drafts_are_their_authors_and_reviewers_only(
     assert other.get(draft.get_absolute_url()).status_code == 404
     assert reader.get(draft.get_absolute_url()).status_code == 404
     assert other.get(reverse("knowledge:edit", args=[draft.pk])).status_code == 404
-    assert "我的草稿" not in other.get(reverse("knowledge:list"), {"state": "mine"}).text
-    assert "我的草稿" in client_for(engineer).get(reverse("knowledge:list"), {"state": "mine"}).text
+    assert "李工的滤网草稿" not in other.get(reverse("knowledge:list"), {"state": "mine"}).text
+    assert "李工的滤网草稿" in client_for(engineer).get(reverse("knowledge:list"), {"state": "mine"}).text
 
 
 def test_archived_articles_are_for_reviewers_only(engineer, service_manager, client_for, write):
@@ -163,7 +163,7 @@ def test_engineer_cannot_publish_by_posting(engineer, client_for, write):
         reverse("knowledge:act", args=[article.pk, "publish"]), {"version": article.version}
     )
 
-    assert "may not" in _follow_messages(client, response)
+    assert "无权" in _follow_messages(client, response)
     assert Article.objects.get(pk=article.pk).state == State.REVIEW
 
 
@@ -185,7 +185,7 @@ def test_a_stale_form_saves_nothing_and_says_so(engineer, client_for, write, lin
         },
     )
 
-    assert "changed by someone else" in _follow_messages(client, response)
+    assert "被他人修改" in _follow_messages(client, response)
     assert Article.objects.get(pk=article.pk).title == "别人先改了"
 
 
@@ -297,7 +297,7 @@ def test_a_fake_image_is_refused_on_the_page(engineer, client_for, write, settin
         {"file": SimpleUploadedFile("photo.jpg", b"GIF89a but not really", "image/jpeg")},
     )
 
-    assert "neither" in _follow_messages(client, response)
+    assert "两者都不是" in _follow_messages(client, response)
     assert not Attachment.objects.exists()
 
 
