@@ -65,7 +65,9 @@ def test_a_customer_reads_and_downloads_the_report_on_a_phone(
     # Every photo and the signature arrive (waited for: a busy machine serves them slowly).
     # (Polled from here: wait_for_function compiles its predicate in the page, which the
     # Content-Security-Policy forbids.)
-    arrived = "[...document.querySelectorAll('.report img')].every((i) => i.complete && i.naturalWidth)"
+    arrived = (
+        "[...document.querySelectorAll('.report img')].every((i) => i.complete && i.naturalWidth)"
+    )
     deadline = time.monotonic() + 15
     while not page.evaluate(arrived):
         assert time.monotonic() < deadline, "the report's photos did not arrive"

@@ -72,7 +72,8 @@ def test_drafts_are_their_authors_and_reviewers_only(
     assert reader.get(draft.get_absolute_url()).status_code == 404
     assert other.get(reverse("knowledge:edit", args=[draft.pk])).status_code == 404
     assert "李工的滤网草稿" not in other.get(reverse("knowledge:list"), {"state": "mine"}).text
-    assert "李工的滤网草稿" in client_for(engineer).get(reverse("knowledge:list"), {"state": "mine"}).text
+    mine = client_for(engineer).get(reverse("knowledge:list"), {"state": "mine"})
+    assert "李工的滤网草稿" in mine.text
 
 
 def test_archived_articles_are_for_reviewers_only(engineer, service_manager, client_for, write):
