@@ -76,7 +76,7 @@ class Page(HTMLParser):
         self.texts = []
         self.links = []
         self.hidden = 0
-        # A search hit's highlight (<mark>) is inside one run of text: 更换 in 损坏则<mark>更换</mark>.
+        # A search hit's highlight (<mark>) stays in its run of text: 损坏则<mark>更换</mark>.
         self.glue = False
 
     def handle_starttag(self, tag, attrs):
