@@ -86,6 +86,13 @@ def test_the_engineer_marks_a_suggested_article_helpful_on_the_phone(
     expect(suggested).to_be_visible()
     assert no_horizontal_scroll(page), "job page with suggestions"
 
+    # The engineer reads the suggested article, then comes back to the job.
+    suggested.locator(".kb-hit-title a").click()
+    expect(page.locator("h1")).to_contain_text("压缩机不启动的排查")
+    assert no_horizontal_scroll(page), "the article on the phone"
+    page.go_back()
+    expect(suggested).to_be_visible()
+
     suggested.locator("[data-feedback=yes]").click()
     expect(suggested.locator("[data-feedback=yes]")).to_have_attribute("aria-pressed", "true")
     expect(suggested.locator(".kb-counters")).to_have_attribute("data-helped", "1")
