@@ -28,7 +28,7 @@ from tickets.models import Ticket
 from tickets.slots import entry_panels, job_panels, ticket_panels
 
 from . import search
-from .models import Feedback, TicketText
+from .models import Feedback
 
 # Fewer characters than this say too little to search for (two make a Chinese word: 漏水).
 MIN_LENGTH = 2
@@ -72,8 +72,8 @@ def suggestions(user, text, *, line=None, problem_type=None, exclude=None):
     """{"articles": [ArticleHit], "tickets": [SimilarTicket], "short": bool} for `text`.
 
     Articles of the request's problem type come first among equally good ones (a stable sort
-    keeps the search's order otherwise). Similar requests are numbered and dated in one query;
-    linked when this person may open them (tickets.access: one more query)."""
+    keeps the search's order otherwise). Similar requests come numbered and dated with the
+    search; linked when this person may open them (tickets.access: one more query)."""
     text = _text(text)
     if len(text) < MIN_LENGTH:
         return {"articles": [], "tickets": [], "short": True}
@@ -88,23 +88,18 @@ def _similar(user, hits):
     if not hits:
         return []
     ids = [hit.ticket_id for hit in hits]
-    facts = {
-        pk: (number, resolved_at)
-        for pk, number, resolved_at in TicketText.objects.filter(ticket_id__in=ids).values_list(
-            "ticket_id", "ticket__number", "resolved_at"
-        )
-    }
     visible = set(Ticket.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
     # One reversal for all: the rows' addresses differ only in the id.
     prefix = reverse("tickets:detail", args=[0]).removesuffix("0/")
-    rows = []
-    for hit in hits:
-        if hit.ticket_id not in facts:
-            continue  # its text was removed since the search read it
-        number, resolved_at = facts[hit.ticket_id]
-        url = f"{prefix}{hit.ticket_id}/" if hit.ticket_id in visible else ""
-        rows.append(SimilarTicket(hit, number, resolved_at, url))
-    return rows
+    return [
+        SimilarTicket(
+            hit,
+            hit.number,
+            hit.resolved_at,
+            f"{prefix}{hit.ticket_id}/" if hit.ticket_id in visible else "",
+        )
+        for hit in hits
+    ]
 
 
 def ticket_line(ticket):
