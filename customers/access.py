@@ -7,8 +7,8 @@ gets the object or a 404. The view's own permission decorator has answered 403 b
 
 from django.shortcuts import get_object_or_404
 
+from .kinds import OTHER_KINDS
 from .models import Customer, Equipment, ExportJob, ImportJob, MaintenancePlan, ServiceAgreement
-from .resources import OTHER_KINDS
 
 
 def visible_customer(user, pk, queryset=None):
@@ -44,7 +44,7 @@ def visible_import_job(user, pk):
 
 
 def visible_rows(user, kind, queryset):
-    """The rows of an export (`kind`: a key of customers.resources.RESOURCES) that this person
+    """The rows of an export (`kind`: a key of customers.kinds.RESOURCES) that this person
     may see on the pages: customers and units by their own rule, contacts by their customer's,
     products to those who may open the product list."""
     if kind == "customers":

@@ -32,8 +32,8 @@ from openpyxl.utils import get_column_letter
 from aftersales.queue import publish
 
 from .access import visible_rows
+from .kinds import resource_for
 from .models import ExportJob
-from .resources import resource_for
 
 # Rows read per database round trip, and written between two progress updates.
 EXPORT_CHUNK_ROWS = 2000

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from aftersales.queue import publish_on_commit
 
 from .cells import UncomputedFormula, unescape_formula
+from .kinds import resource_for
 from .models import (
     Contact,
     Customer,
@@ -35,7 +36,6 @@ from .models import (
     ProductModel,
     Tag,
 )
-from .resources import resource_for
 
 logger = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ class ImportJob(models.Model):
     """
 
     class Kind(models.TextChoices):
-        # The keys of customers.resources.RESOURCES.
+        # The keys of customers.kinds.RESOURCES.
         CUSTOMERS = "customers", _("Customers")
         CONTACTS = "contacts", _("Contacts")
         PRODUCTS = "products", _("Products")

@@ -16,8 +16,9 @@ from import_export import fields, widgets
 
 from aftersales.models import ProductLine
 from customers.cells import ChoiceWidget, LookupWidget, among
+from customers.kinds import OtherKind, register_kind
 from customers.models import ProductModel
-from customers.resources import MasterDataResource, OtherKind, register_kind
+from customers.resources import MasterDataResource
 from tickets.models import ProblemType
 
 from . import services

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from .views import desk as views
-from .views import intake, report
+from .views import intake, queues, report
 
 app_name = "tickets"
 urlpatterns = [
@@ -15,8 +15,8 @@ urlpatterns = [
     path("<int:pk>/work-order/", views.work_order, name="work_order"),
     path("<int:pk>/report/", report.staff_report, name="report"),
     path("<int:pk>/report.pdf", report.staff_report_pdf, name="report_pdf"),
-    path("revisits/", views.RevisitQueueView.as_view(), name="revisit_queue"),
-    path("manager/", views.manager_queues, name="manager_queues"),
+    path("revisits/", queues.RevisitQueueView.as_view(), name="revisit_queue"),
+    path("manager/", queues.manager_queues, name="manager_queues"),
     path("intake/", intake.IntakeListView.as_view(), name="intake_list"),
     path("intake/<int:pk>/", intake.intake_detail, name="intake_detail"),
     path("intake/<int:pk>/reject/", intake.intake_reject, name="intake_reject"),

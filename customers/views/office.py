@@ -37,6 +37,7 @@ from ..forms import (
     ImportForm,
     SlaTargetFormSetFactory,
 )
+from ..kinds import OTHER_KINDS, RESOURCES, kinds_for
 from ..models import (
     Customer,
     Equipment,
@@ -46,7 +47,6 @@ from ..models import (
     ServiceAgreement,
     SlaTarget,
 )
-from ..resources import OTHER_KINDS, RESOURCES, kinds_for
 from ..slots import customer_panels, equipment_actions, equipment_panels
 
 
@@ -316,7 +316,7 @@ _SESSION_KEY = "pending_import"
 
 def _kinds(user, *, export=False):
     """The kinds of data this person may import (or export): customers' own and those other
-    apps add (customers.resources.OTHER_KINDS), each behind its permissions."""
+    apps add (customers.kinds.OTHER_KINDS), each behind its permissions."""
     return kinds_for(user, export=export)
 
 

@@ -23,8 +23,8 @@ from aftersales.celery import app
 from aftersales.roles import Role
 from customers import exports, tasks
 from customers.access import visible_rows
+from customers.kinds import RESOURCES
 from customers.models import Contact, Customer, ExportJob
-from customers.resources import RESOURCES
 
 from ..factories import CustomerFactory, EquipmentFactory, TagFactory
 from ..queries import capture_queries

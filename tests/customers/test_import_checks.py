@@ -15,8 +15,8 @@ from django.utils import translation
 from aftersales.models import ProductLine
 from customers import imports
 from customers.cells import escape_formula, unescape_formula
+from customers.kinds import RESOURCES
 from customers.models import Customer, Equipment, ProductModel
-from customers.resources import RESOURCES
 
 from ..factories import CustomerFactory, ProductModelFactory, RegionFactory
 

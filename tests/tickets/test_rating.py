@@ -14,7 +14,7 @@ from tests.factories import ticket_in_state
 from tests.queries import count_queries
 from tickets import services
 from tickets.models import Rating, Revisit, State, Ticket, TicketTransition
-from tickets.views.desk import RevisitQueueView
+from tickets.views.queues import RevisitQueueView
 
 
 @pytest.fixture
